@@ -1,0 +1,3 @@
+//! The DHCP server: `conf` (dhcpd.conf to checked model), `wire` (packet codec),
+//! `leases` (dhcpd.leases), `server` (allocation and the serving loop).
+//! Filled in by the dhcpd issues; the foundation only reserves the place.
