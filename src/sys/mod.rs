@@ -22,7 +22,10 @@ pub fn ensure_std_fds() -> std::io::Result<()> {
         // SAFETY: fcntl(F_GETFD) only queries the descriptor table (fcntl(2)).
         let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
         if !open {
-            let f = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")?;
             let raw = std::os::fd::IntoRawFd::into_raw_fd(f);
             if raw != fd {
                 // SAFETY: dup2 onto a closed standard fd, then close the spare (dup2(2)).
