@@ -3,7 +3,6 @@
 //! server answered each step and pxelinux's config search order (P-CFG).
 
 use crate::harness::*;
-use crate::require;
 use pxesuite::lab::boot::{self, Firmware, Impl, LabConfig, Step};
 use std::time::Duration;
 
