@@ -217,3 +217,72 @@ fn binaries_answer_to_their_dropin_names() {
         assert_eq!(p.file_name().unwrap().to_str().unwrap(), name);
     }
 }
+
+/// I-2, I-3: the starting command returns only once the daemon is up, with its
+/// exit status as the verdict; the pid file is `<pid>\n`, mode 0644 even under
+/// umask 077; SIGTERM stops the daemon (I-4). The daemon is this test binary
+/// re-executed with `PXESUITE_DAEMON_CHILD` set, using `sys::daemon::detach`.
+#[test]
+fn daemon_detach_reports_readiness_and_writes_the_pid_file_i_2_i_3() {
+    if let Ok(pidfile) = std::env::var("PXESUITE_DAEMON_CHILD") {
+        daemon_child(Path::new(&pidfile));
+    }
+    let dir = ScratchDir::new("fdmn").unwrap();
+    let pidfile = dir.path().join("d.pid");
+    let exe = std::env::current_exe().unwrap();
+    let run = |fail: bool| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg("ulimit -S -c 0 >/dev/null 2>&1; umask 077; exec \"$0\" --exact foundation::daemon_detach_reports_readiness_and_writes_the_pid_file_i_2_i_3 --test-threads=1 --nocapture")
+            .arg(&exe)
+            .env("PXESUITE_DAEMON_CHILD", &pidfile)
+            .env("PXESUITE_DAEMON_FAIL", if fail { "1" } else { "" })
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+    };
+    // a start-up failure reaches the starting command as the daemon's code
+    assert_eq!(run(true).code(), Some(3));
+    assert!(!pidfile.exists());
+    let st = run(false);
+    assert_eq!(st.code(), Some(0));
+    // the pid file exists as soon as the starting command has returned
+    let text = std::fs::read_to_string(&pidfile).unwrap();
+    let pid: u32 = text.trim_end().parse().unwrap();
+    assert_eq!(text, format!("{pid}\n"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&pidfile).unwrap().permissions().mode() & 0o777, 0o644);
+    assert!(pxesuite::sys::pidfile::is_alive(pid));
+    pxesuite::sys::signals::kill(pid, libc::SIGTERM).unwrap();
+    assert!(wait_until(READY, || !pxesuite::sys::pidfile::is_alive(pid)), "daemon ignored SIGTERM");
+}
+
+fn daemon_child(pidfile: &Path) -> ! {
+    let fail = std::env::var("PXESUITE_DAEMON_FAIL").map(|v| v == "1").unwrap_or(false);
+    let readiness = match pxesuite::sys::daemon::detach() {
+        Ok(r) => r,
+        Err(_) => std::process::exit(70),
+    };
+    if fail {
+        readiness.fail(3);
+        std::process::exit(3);
+    }
+    let signals = pxesuite::sys::signals::SignalPipe::new(&[libc::SIGTERM]).unwrap();
+    if pxesuite::sys::pidfile::write(pidfile, std::process::id()).is_err() {
+        readiness.fail(1);
+        std::process::exit(1);
+    }
+    readiness.ready();
+    loop {
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(&signals),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::NONE);
+        if signals.drain().contains(&libc::SIGTERM) {
+            std::process::exit(0);
+        }
+    }
+}
