@@ -286,3 +286,35 @@ fn daemon_child(pidfile: &Path) -> ! {
         }
     }
 }
+
+/// The privilege helpers drop groups, gid and uid in that order and prove
+/// root cannot come back (the order in.tftpd's T-REQ-1 needs). Runs in a
+/// re-executed copy of this test binary, since a process cannot undo it.
+#[test]
+fn privilege_drop_clears_groups_and_proves_root_is_gone() {
+    if std::env::var("PXESUITE_DROP_CHILD").is_ok() {
+        let code = match pxesuite::sys::privilege::drop_to(65534, 65534, &[]) {
+            Err(_) => 2,
+            Ok(()) => match pxesuite::sys::privilege::verify_dropped() {
+                Err(_) => 3,
+                Ok(()) => {
+                    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+                    let ids_ok = status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Uid:", "65534", "65534", "65534", "65534"])
+                        && status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Gid:", "65534", "65534", "65534", "65534"])
+                        && status.lines().any(|l| l.trim_end() == "Groups:");
+                    if ids_ok { 0 } else { 4 }
+                }
+            },
+        };
+        std::process::exit(code);
+    }
+    require!(pxesuite::sys::is_root(), "needs root to drop privileges");
+    let st = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "foundation::privilege_drop_clears_groups_and_proves_root_is_gone", "--test-threads=1"])
+        .env("PXESUITE_DROP_CHILD", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0), "0 = dropped; 2 = drop failed; 3 = root regained; 4 = ids or groups wrong");
+}
