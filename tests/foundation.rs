@@ -318,3 +318,53 @@ fn privilege_drop_clears_groups_and_proves_root_is_gone() {
         .unwrap();
     assert_eq!(st.code(), Some(0), "0 = dropped; 2 = drop failed; 3 = root regained; 4 = ids or groups wrong");
 }
+
+/// A daemon started before any syslog socket exists logs once one appears,
+/// with the ident it asked for and no pid (ISC dhcpd 3.0.5's `dhcpd:`, D-ST-2),
+/// through `sys::syslog`. The child is this test binary re-executed in a
+/// sandbox whose `/dev/log` leads to a sink that is bound only later.
+#[test]
+fn syslog_works_once_the_socket_appears_d_st_2() {
+    if std::env::var("PXESUITE_SYSLOG_CHILD").is_ok() {
+        pxesuite::sys::syslog::open("dhcpd", false, libc::LOG_DAEMON);
+        pxesuite::sys::syslog::log(pxesuite::sys::syslog::Level::Info, "lost: no socket yet");
+        println!("pxesuite-first-logged");
+        // wait for the parent's word that the socket exists
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        pxesuite::sys::syslog::log(pxesuite::sys::syslog::Level::Info, "DHCPDISCOVER from 52:54:00:00:00:01 via eth0");
+        std::process::exit(0);
+    }
+    require!(namespace_blocker().is_none(), "{}", namespace_blocker().unwrap_or_default());
+    let mut sink = SyslogSink::unbound().unwrap();
+    let exe = std::env::current_exe().unwrap().display().to_string();
+    let mut cmd = command(
+        None,
+        Some(&sink),
+        &exe,
+        &args(&["--exact", "foundation::syslog_works_once_the_socket_appears_d_st_2", "--test-threads=1", "--nocapture"]),
+    );
+    let mut child = cmd
+        .env("PXESUITE_SYSLOG_CHILD", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The child's stdout shows when it has logged its first message.
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    while !first.contains("pxesuite-first-logged") {
+        first.clear();
+        if std::io::BufRead::read_line(&mut out, &mut first).unwrap() == 0 {
+            break;
+        }
+    }
+    sink.bind().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"go\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let rec = sink.wait_for_msg(READY, "DHCPDISCOVER").expect("the record after the socket appeared");
+    assert_eq!(rec.ident, "dhcpd");
+    assert_eq!(rec.pid, None, "3.0.5 dhcpd logs without a pid");
+    assert_eq!(rec.facility, 3, "daemon facility");
+    assert!(sink.lines().iter().all(|l| !l.contains("lost")));
+}

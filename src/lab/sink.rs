@@ -123,18 +123,38 @@ pub struct SyslogSink {
 }
 
 impl SyslogSink {
+    /// A sink whose socket is bound at once.
     pub fn new() -> io::Result<SyslogSink> {
+        let mut sink = Self::unbound()?;
+        sink.bind()?;
+        Ok(sink)
+    }
+
+    /// A sink whose socket does not exist yet, to show that a daemon started
+    /// without a syslog socket logs once one appears; call `bind` later.
+    pub fn unbound() -> io::Result<SyslogSink> {
         let dir = ScratchDir::new("log")?;
-        let path = dir.path().join("log");
+        std::fs::create_dir_all(dir.path().join("realdev"))?;
+        Ok(SyslogSink {
+            dir,
+            shared: Arc::new(Shared::default()),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        })
+    }
+
+    /// Binds the socket and starts collecting (once).
+    pub fn bind(&mut self) -> io::Result<()> {
+        if self.thread.is_some() {
+            return Ok(());
+        }
+        let path = self.socket_path();
         let sock = UnixDatagram::bind(&path)?;
         // World-writable, as /dev/log is: daemons that dropped root must still log.
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666))?;
-        std::fs::create_dir_all(dir.path().join("realdev"))?;
         sock.set_read_timeout(Some(Duration::from_millis(100)))?;
-        let shared = Arc::new(Shared::default());
-        let stop = Arc::new(AtomicBool::new(false));
-        let (s2, stop2) = (shared.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
+        let (s2, stop2) = (self.shared.clone(), self.stop.clone());
+        self.thread = Some(std::thread::spawn(move || {
             let mut buf = vec![0u8; 65536];
             while !stop2.load(Ordering::Relaxed) {
                 if let Ok(n) = sock.recv(&mut buf) {
@@ -145,13 +165,8 @@ impl SyslogSink {
                     s2.arrived.notify_all();
                 }
             }
-        });
-        Ok(SyslogSink {
-            dir,
-            shared,
-            stop,
-            thread: Some(thread),
-        })
+        }));
+        Ok(())
     }
 
     /// The socket that stands in for `/dev/log`.
