@@ -253,14 +253,22 @@ fn daemon_detach_reports_readiness_and_writes_the_pid_file_i_2_i_3() {
     let pid: u32 = text.trim_end().parse().unwrap();
     assert_eq!(text, format!("{pid}\n"));
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&pidfile).unwrap().permissions().mode() & 0o777, 0o644);
+    assert_eq!(
+        std::fs::metadata(&pidfile).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
     assert!(pxesuite::sys::pidfile::is_alive(pid));
     pxesuite::sys::signals::kill(pid, libc::SIGTERM).unwrap();
-    assert!(wait_until(READY, || !pxesuite::sys::pidfile::is_alive(pid)), "daemon ignored SIGTERM");
+    assert!(
+        wait_until(READY, || !pxesuite::sys::pidfile::is_alive(pid)),
+        "daemon ignored SIGTERM"
+    );
 }
 
 fn daemon_child(pidfile: &Path) -> ! {
-    let fail = std::env::var("PXESUITE_DAEMON_FAIL").map(|v| v == "1").unwrap_or(false);
+    let fail = std::env::var("PXESUITE_DAEMON_FAIL")
+        .map(|v| v == "1")
+        .unwrap_or(false);
     let readiness = match pxesuite::sys::daemon::detach() {
         Ok(r) => r,
         Err(_) => std::process::exit(70),
@@ -299,10 +307,18 @@ fn privilege_drop_clears_groups_and_proves_root_is_gone() {
                 Err(_) => 3,
                 Ok(()) => {
                     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-                    let ids_ok = status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Uid:", "65534", "65534", "65534", "65534"])
-                        && status.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Gid:", "65534", "65534", "65534", "65534"])
-                        && status.lines().any(|l| l.trim_end() == "Groups:");
-                    if ids_ok { 0 } else { 4 }
+                    let ids_ok = status.lines().any(|l| {
+                        l.split_whitespace().collect::<Vec<_>>()
+                            == ["Uid:", "65534", "65534", "65534", "65534"]
+                    }) && status.lines().any(|l| {
+                        l.split_whitespace().collect::<Vec<_>>()
+                            == ["Gid:", "65534", "65534", "65534", "65534"]
+                    }) && status.lines().any(|l| l.trim_end() == "Groups:");
+                    if ids_ok {
+                        0
+                    } else {
+                        4
+                    }
                 }
             },
         };
@@ -310,13 +326,21 @@ fn privilege_drop_clears_groups_and_proves_root_is_gone() {
     }
     require!(pxesuite::sys::is_root(), "needs root to drop privileges");
     let st = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "foundation::privilege_drop_clears_groups_and_proves_root_is_gone", "--test-threads=1"])
+        .args([
+            "--exact",
+            "foundation::privilege_drop_clears_groups_and_proves_root_is_gone",
+            "--test-threads=1",
+        ])
         .env("PXESUITE_DROP_CHILD", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .unwrap();
-    assert_eq!(st.code(), Some(0), "0 = dropped; 2 = drop failed; 3 = root regained; 4 = ids or groups wrong");
+    assert_eq!(
+        st.code(),
+        Some(0),
+        "0 = dropped; 2 = drop failed; 3 = root regained; 4 = ids or groups wrong"
+    );
 }
 
 /// A daemon started before any syslog socket exists logs once one appears,
@@ -332,17 +356,29 @@ fn syslog_works_once_the_socket_appears_d_st_2() {
         // wait for the parent's word that the socket exists
         let mut line = String::new();
         let _ = std::io::stdin().read_line(&mut line);
-        pxesuite::sys::syslog::log(pxesuite::sys::syslog::Level::Info, "DHCPDISCOVER from 52:54:00:00:00:01 via eth0");
+        pxesuite::sys::syslog::log(
+            pxesuite::sys::syslog::Level::Info,
+            "DHCPDISCOVER from 52:54:00:00:00:01 via eth0",
+        );
         std::process::exit(0);
     }
-    require!(namespace_blocker().is_none(), "{}", namespace_blocker().unwrap_or_default());
+    require!(
+        namespace_blocker().is_none(),
+        "{}",
+        namespace_blocker().unwrap_or_default()
+    );
     let mut sink = SyslogSink::unbound().unwrap();
     let exe = std::env::current_exe().unwrap().display().to_string();
     let mut cmd = command(
         None,
         Some(&sink),
         &exe,
-        &args(&["--exact", "foundation::syslog_works_once_the_socket_appears_d_st_2", "--test-threads=1", "--nocapture"]),
+        &args(&[
+            "--exact",
+            "foundation::syslog_works_once_the_socket_appears_d_st_2",
+            "--test-threads=1",
+            "--nocapture",
+        ]),
     );
     let mut child = cmd
         .env("PXESUITE_SYSLOG_CHILD", "1")
@@ -362,9 +398,138 @@ fn syslog_works_once_the_socket_appears_d_st_2() {
     sink.bind().unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"go\n").unwrap();
     assert!(child.wait().unwrap().success());
-    let rec = sink.wait_for_msg(READY, "DHCPDISCOVER").expect("the record after the socket appeared");
+    let rec = sink
+        .wait_for_msg(READY, "DHCPDISCOVER")
+        .expect("the record after the socket appeared");
     assert_eq!(rec.ident, "dhcpd");
     assert_eq!(rec.pid, None, "3.0.5 dhcpd logs without a pid");
     assert_eq!(rec.facility, 3, "daemon facility");
     assert!(sink.lines().iter().all(|l| !l.contains("lost")));
+}
+
+/// dnsmasq as a peer: a real dhclient gets a lease with the boot file, and the
+/// real tftp-hpa client fetches that file from dnsmasq's TFTP server.
+#[test]
+fn dhclient_and_tftp_client_against_dnsmasq() {
+    let need = [peers::DNSMASQ, peers::DHCLIENT, peers::TFTP];
+    require!(
+        peers::blocker(&need).is_none(),
+        "{}",
+        peers::blocker(&need).unwrap_or_default()
+    );
+    let dir = ScratchDir::new("fdnsm").unwrap();
+    let (srv, cli, sif, cif) = server_and_client();
+    let root = dir.path().join("tftpboot");
+    std::fs::create_dir_all(&root).unwrap();
+    let payload: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 300) as u8).collect();
+    std::fs::write(root.join("pxelinux.0"), &payload).unwrap();
+    let dnsmasq = Daemon::spawn(
+        "dnsmasq",
+        Some(&srv),
+        None,
+        peers::DNSMASQ,
+        &peers::dnsmasq_args(dir.path(), &sif, &root),
+    )
+    .unwrap();
+    assert!(
+        wait_udp_port(&srv, 67, READY) && wait_udp_port(&srv, 69, READY),
+        "dnsmasq: {}",
+        dnsmasq.stderr()
+    );
+
+    let out = dir.path().join("bound.env");
+    let script = peers::dhclient_script(dir.path(), &out).unwrap();
+    let st = cli
+        .cmd(peers::DHCLIENT)
+        .arg("-1")
+        .arg("-sf")
+        .arg(&script)
+        .arg("-lf")
+        .arg(dir.path().join("dhclient.leases"))
+        .arg("-pf")
+        .arg(dir.path().join("dhclient.pid"))
+        .arg(&cif)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "dhclient: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let env = parse_env(&std::fs::read_to_string(&out).unwrap());
+    assert!(env["ip"].starts_with("192.168.0."), "{env:?}");
+    assert_eq!(env["filename"], "pxelinux.0");
+    assert_eq!(env["next_server"], "192.168.0.1");
+
+    cli.addr(&cif, &format!("{}/24", env["ip"])).unwrap();
+    let got = dir.path().join("got");
+    let st = cli
+        .cmd(peers::TFTP)
+        .args(["-m", "binary", "192.168.0.1", "-c", "get", "pxelinux.0"])
+        .arg(&got)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "tftp: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert_eq!(std::fs::read(&got).unwrap(), payload);
+}
+
+/// tftpd-hpa standalone as a peer (FIELD-NOTES: `-l -L -s ROOT -a ADDR:69`),
+/// fetched by atftp with blksize negotiated.
+#[test]
+fn atftp_fetches_from_tftpd_hpa_standalone() {
+    let need = [peers::HPA_TFTPD, peers::ATFTP];
+    require!(
+        peers::blocker(&need).is_none(),
+        "{}",
+        peers::blocker(&need).unwrap_or_default()
+    );
+    let dir = ScratchDir::new("fatftp").unwrap();
+    let (srv, cli, _sif, cif) = server_and_client();
+    cli.addr(&cif, "192.168.0.60/24").unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i ^ (i >> 9)) as u8).collect();
+    std::fs::write(root.join("vmlinuz"), &payload).unwrap();
+    let sink = SyslogSink::new().unwrap();
+    let _hpa = Daemon::spawn(
+        "tftpd-hpa",
+        Some(&srv),
+        Some(&sink),
+        peers::HPA_TFTPD,
+        &args(&[
+            "-l",
+            "-L",
+            "-v",
+            "-s",
+            &root.display().to_string(),
+            "-a",
+            "192.168.0.1:69",
+        ]),
+    )
+    .unwrap();
+    assert!(
+        wait_udp_port(&srv, 69, READY),
+        "tftpd-hpa did not bind: {:?}",
+        sink.lines()
+    );
+    let got = dir.path().join("got");
+    let st = cli
+        .cmd(peers::ATFTP)
+        .args(["--option", "blksize 1468", "-g", "-r", "vmlinuz", "-l"])
+        .arg(&got)
+        .args(["192.168.0.1", "69"])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "atftp: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert_eq!(std::fs::read(&got).unwrap(), payload);
+    let rrq = sink.wait_for_msg(READY, "RRQ from 192.168.0.60 filename vmlinuz");
+    assert!(rrq.is_some(), "{:?}", sink.lines());
 }

@@ -60,3 +60,37 @@ pub fn parse_env(text: &str) -> std::collections::BTreeMap<String, String> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// A dhclient script that writes the BOUND variables to `out` (dhclient
+/// cleans the environment, so the path is written into the script).
+pub fn dhclient_script(dir: &Path, out: &Path) -> std::io::Result<PathBuf> {
+    let script = dir.join("dhclient.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$reason\" in BOUND|RENEW|REBOOT) {{ echo reason=$reason; echo ip=$new_ip_address; echo mask=$new_subnet_mask; echo router=$new_routers; echo filename=$new_filename; echo next_server=$new_next_server; echo serverid=$new_dhcp_server_identifier; }} > {o}.tmp && mv {o}.tmp {o} ;; esac\nexit 0\n",
+            o = out.display()
+        ),
+    )?;
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    Ok(script)
+}
+
+/// Arguments for dnsmasq serving DHCP (with a boot file) and TFTP from `root` on `ifname`.
+pub fn dnsmasq_args(dir: &Path, ifname: &str, root: &Path) -> Vec<String> {
+    vec![
+        "--keep-in-foreground".into(),
+        "--log-facility=-".into(),
+        "--conf-file=/dev/null".into(),
+        "--port=0".into(),
+        format!("--interface={ifname}"),
+        "--bind-interfaces".into(),
+        "--dhcp-range=192.168.0.100,192.168.0.150,12h".into(),
+        "--dhcp-boot=pxelinux.0,,192.168.0.1".into(),
+        "--enable-tftp".into(),
+        format!("--tftp-root={}", root.display()),
+        format!("--dhcp-leasefile={}", dir.join("dnsmasq.leases").display()),
+        format!("--pid-file={}", dir.join("dnsmasq.pid").display()),
+        "--user=root".into(),
+    ]
+}
