@@ -1,5 +1,8 @@
 //! pxelinux tooling: the config file search order a client follows (reference
-//! P-CFG), used by the lab to explain a boot and later by the chain checker.
+//! P-CFG) and the pxelinux.cfg parser with its keyword table (P-KW), used by
+//! the lab to explain a boot and by the chain checker.
+
+pub mod config;
 
 use std::net::Ipv4Addr;
 
