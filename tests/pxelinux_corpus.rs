@@ -1,7 +1,6 @@
 //! Every pxelinux config of the shared corpus parses without an error (P-KW):
 //! unknown keywords and version gaps are warnings, never errors.
 
-use crate::harness::*;
 use crate::require;
 use pxesuite::diag::SourceMap;
 use pxesuite::pxelinux::config::{self, Version};
