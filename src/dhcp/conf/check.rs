@@ -32,14 +32,11 @@ enum FrameKind {
     IfBranch { cond: Option<Expr>, first: bool },
     Switch { expr: Expr },
     On { events: Vec<String> },
-    /// A block refused by a nesting rule: its body is checked but not kept.
-    Refused(ScopeId),
 }
 
 #[derive(Debug)]
 struct Frame {
     kind: FrameKind,
-    file: FileId,
     keyword: Span,
     head: Span,
     body: Vec<Exec>,
@@ -101,13 +98,6 @@ impl Checker {
         self.push(map, d, Some(span), Some(isc.into()));
     }
 
-    /// An error ISC reports without a line (its fatal post-parse checks).
-    fn fatal_error(&mut self, map: &SourceMap, kind: &'static str, span: Span, msg: impl Into<String>, isc: impl Into<String>) {
-        let d = Diagnostic::error(kind, Some(span), msg);
-        self.push(map, d, None, Some(isc.into()));
-        self.fatal = true;
-    }
-
     pub fn warning(&mut self, kind: &'static str, span: Span, msg: impl Into<String>) {
         self.findings.push(Finding { diag: Diagnostic::warning(kind, Some(span), msg), isc: None });
     }
@@ -130,7 +120,7 @@ impl Checker {
     fn ctx(&self) -> Ctx {
         for f in self.stack.iter().rev() {
             match &f.kind {
-                FrameKind::Scope(id) | FrameKind::Refused(id) => {
+                FrameKind::Scope(id) => {
                     return match self.model.scope(*id).map(|s| s.kind) {
                         Some(ScopeKind::SharedNetwork(_)) => Ctx::SharedNetwork,
                         Some(ScopeKind::Subnet(_)) => Ctx::Subnet,
@@ -161,7 +151,7 @@ impl Checker {
     /// The innermost scope (declarations only).
     fn scope(&self) -> ScopeId {
         for f in self.stack.iter().rev() {
-            if let FrameKind::Scope(id) | FrameKind::Refused(id) = f.kind {
+            if let FrameKind::Scope(id) = f.kind {
                 return id;
             }
         }
@@ -213,7 +203,7 @@ impl Checker {
                     f.body.push(e);
                     return;
                 }
-                FrameKind::Scope(id) | FrameKind::Refused(id) => {
+                FrameKind::Scope(id) => {
                     if let Some(s) = self.model.scopes.get_mut(id.0) {
                         s.stmts.push(e);
                     }
@@ -233,7 +223,7 @@ impl Checker {
                 FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
                     return self.stack[i].body.last_mut();
                 }
-                FrameKind::Scope(id) | FrameKind::Refused(id) => {
+                FrameKind::Scope(id) => {
                     return self.model.scopes.get_mut(id.0).and_then(|s| s.stmts.last_mut());
                 }
                 _ => return None,
@@ -260,14 +250,13 @@ impl Checker {
         let just_closed_if = std::mem::take(&mut self.just_closed_if);
         let ctx = self.ctx();
         let kw = head.keyword;
-        let file = kw.file;
         if self.in_exec_block()
             && !matches!(head.kind, HeadKind::If { .. } | HeadKind::Elsif { .. } | HeadKind::Else | HeadKind::Switch { .. } | HeadKind::On { .. })
         {
             self.error(map, "not-allowed-here", kw, "declarations are not allowed inside an executable block", "expecting a declaration");
             return Outcome::Resync(kw.start);
         }
-        let frame = |kind: FrameKind| Frame { kind, file, keyword: kw, head: head.span, body: Vec::new() };
+        let frame = |kind: FrameKind| Frame { kind, keyword: kw, head: head.span, body: Vec::new() };
         let kind = match head.kind {
             HeadKind::Subnet { net, mask } => {
                 if !matches!(ctx, Ctx::Global | Ctx::Group | Ctx::SharedNetwork) {
@@ -517,7 +506,6 @@ impl Checker {
         let Some(frame) = self.stack.pop() else { return false };
         match frame.kind {
             FrameKind::Scope(id) => self.close_scope(map, id, span),
-            FrameKind::Refused(_) => {}
             FrameKind::Failover(i) => self.close_failover(map, i, span),
             FrameKind::Key(_) | FrameKind::Zone(_) => {}
             FrameKind::IfBranch { cond, first } => {

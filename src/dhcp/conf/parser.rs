@@ -4,7 +4,7 @@
 
 use pest::Parser;
 
-#[derive(pest_derive::Parser)]
+#[derive(Debug, pest_derive::Parser)]
 #[grammar = "../grammar/dhcpd.pest"]
 pub struct DhcpdParser;
 

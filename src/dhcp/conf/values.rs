@@ -43,6 +43,7 @@ impl TypeError {
 }
 
 /// Reads tokens one by one; `end` is the span used when they run out.
+#[derive(Debug)]
 pub struct Cursor<'a> {
     toks: &'a [Token],
     pub pos: usize,

@@ -7,7 +7,7 @@ use pest::Parser;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-#[derive(pest_derive::Parser)]
+#[derive(Debug, pest_derive::Parser)]
 #[grammar = "../grammar/dhcpd_leases.pest"]
 struct LeasesParser;
 
