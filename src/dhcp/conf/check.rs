@@ -58,6 +58,9 @@ pub struct Checker {
     pub not_implemented: Vec<(String, Span)>,
     /// Set once ISC would have stopped at a fatal error (it reads no further).
     pub fatal: bool,
+    /// The end of the previous token, set by the loader before each item:
+    /// ISC reports a statement that cannot start there (a stray `else`) at it.
+    pub prev_end: Option<Span>,
 }
 
 /// The innermost declaration a statement sits in.
@@ -84,6 +87,7 @@ impl Checker {
     // ------------------------------------------------------------ findings
 
     fn push(&mut self, map: &SourceMap, diag: Diagnostic, isc_at: Option<Span>, isc_msg: Option<String>) {
+        debug_assert!(super::KINDS.contains(&diag.kind), "kind {} missing from KINDS", diag.kind);
         let isc = isc_msg.map(|m| IscError {
             file: isc_at.map(|s| s.file),
             line: isc_at.and_then(|s| map.line_col(s)).map(|lc| lc.line),
@@ -99,6 +103,7 @@ impl Checker {
     }
 
     pub fn warning(&mut self, kind: &'static str, span: Span, msg: impl Into<String>) {
+        debug_assert!(super::KINDS.contains(&kind), "kind {kind} missing from KINDS");
         self.findings.push(Finding { diag: Diagnostic::warning(kind, Some(span), msg), isc: None });
     }
 
@@ -457,7 +462,7 @@ impl Checker {
             }
             HeadKind::Elsif { cond } => {
                 if !just_closed_if {
-                    self.error(map, "else-without-if", kw, "elsif without a preceding if", "expecting a parameter or declaration");
+                    self.else_without_if(map, kw);
                     return Outcome::Resync(kw.start);
                 }
                 self.check_bool(map, &cond);
@@ -465,7 +470,7 @@ impl Checker {
             }
             HeadKind::Else => {
                 if !just_closed_if {
-                    self.error(map, "else-without-if", kw, "else without a preceding if", "expecting a parameter or declaration");
+                    self.else_without_if(map, kw);
                     return Outcome::Resync(kw.start);
                 }
                 FrameKind::IfBranch { cond: None, first: false }
@@ -478,6 +483,15 @@ impl Checker {
         };
         self.stack.push(frame(kind));
         Outcome::Next
+    }
+
+    fn else_without_if(&mut self, map: &SourceMap, kw: Span) {
+        let d = Diagnostic::error("else-without-if", Some(kw), "else or elsif without a preceding if");
+        let line = self.prev_end.and_then(|p| map.line_col(p)).map(|lc| lc.line).unwrap_or(0);
+        self.findings.push(Finding {
+            diag: d,
+            isc: Some(IscError { file: Some(kw.file), line: Some(line), message: "expecting a parameter or declaration".into() }),
+        });
     }
 
     fn subclass_ok(&mut self, map: &SourceMap, ctx: Ctx, kw: Span, class: &Token) -> bool {
@@ -648,6 +662,10 @@ impl Checker {
                 }
                 match self.current_class().and_then(|i| self.model.classes.get_mut(i)) {
                     Some(c) if *is_if => c.match_if = Some(expr.clone()),
+                    Some(c) if c.spawn.is_some() || c.match_data.is_some() => {
+                        self.error(map, "match-and-spawn", stmt.span, "a class has one `match` or one `spawn with`, not both", "can't override existing submatch/spawn.");
+                        return Outcome::Resync(stmt.span.start);
+                    }
                     Some(c) => c.match_data = Some(expr.clone()),
                     None => {
                         self.error(map, "not-allowed-here", stmt.span, "match is only allowed in a class", "expecting a declaration");
@@ -658,6 +676,10 @@ impl Checker {
             StmtKind::Spawn { expr } => {
                 self.check_expr(map, expr);
                 match self.current_class().and_then(|i| self.model.classes.get_mut(i)) {
+                    Some(c) if c.spawn.is_some() || c.match_data.is_some() => {
+                        self.error(map, "match-and-spawn", stmt.span, "a class has one `match` or one `spawn with`, not both", "can't override existing submatch/spawn.");
+                        return Outcome::Resync(stmt.span.start);
+                    }
                     Some(c) => c.spawn = Some(expr.clone()),
                     None => {
                         self.error(map, "not-allowed-here", stmt.span, "spawn is only allowed in a class", "expecting a declaration");
@@ -955,7 +977,7 @@ impl Checker {
             Some(t) => match values::colon_hex(&t.text) {
                 Some(b) => b,
                 None => {
-                    self.error(map, "bad-value", t.span, format!("{} is not a hardware address", t.text), "expecting hex list.");
+                    self.error(map, "bad-value", t.span, format!("{} is not a hardware address", t.text), "expecting numeric value.");
                     return Outcome::Resync(t.span.start);
                 }
             },
@@ -1048,6 +1070,29 @@ impl Checker {
             Ctx::Zone => return self.zone_param(map, &lname, name, args, end),
             Ctx::Failover => return self.failover_param(map, &lname, name, args, end),
             _ => {}
+        }
+        if lname == "lease" && ctx == Ctx::Class {
+            // lease limit N;   (a class's cap on leases held by its members)
+            let mut c = Cursor::new(args, end);
+            let here = c.here();
+            if !c.eat("limit") {
+                self.error(map, "bad-value", here, "expecting `limit`", "expecting \"limit\"");
+                return Outcome::Resync(here.start);
+            }
+            match values::parse_atom(&Atom::U32, &mut c).and_then(|v| c.finish().map(|_| v)) {
+                Ok(Value::Int(n)) => {
+                    if let Some(cl) = self.current_class().and_then(|i| self.model.classes.get_mut(i)) {
+                        cl.lease_limit = Some(n as u32);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let at = e.span.start;
+                    self.type_error(map, e);
+                    return Outcome::Resync(at);
+                }
+            }
+            return Outcome::Next;
         }
         let Some((ty, support)) = options::param_type(&lname) else {
             // ISC takes an unknown word as the start of an executable
@@ -1294,6 +1339,11 @@ impl Checker {
             }
             c.finish()
         })();
+        let p = &self.model.failover_peers[i];
+        if r.is_ok() && p.role == Some(FailoverRole::Secondary) && (p.split.is_some() || p.hba.is_some()) && (key == "split" || key == "hba") {
+            self.error(map, "failover-incomplete", name.span, "a secondary failover server may not set split or hba", "secondary may not define load balance settings.");
+            return Outcome::Next;
+        }
         if let Err(e) = r {
             let at = e.span.start;
             self.type_error(map, e);
@@ -1352,6 +1402,13 @@ impl Checker {
             if !self.model.keys.iter().any(|k| k.name == name) {
                 let d = Diagnostic::error("unknown-key", Some(span), format!("omapi-key names key {name}, which is not declared"));
                 self.push(map, d, None, Some(format!("OMAPI key {name}: not found")));
+            }
+        }
+        for p in &self.model.failover_peers {
+            if !self.model.pools.iter().any(|pool| pool.failover_peer.as_deref() == Some(p.name.as_str())) {
+                let d = Diagnostic::error("failover-without-pool", Some(p.span), format!("failover peer {} is used by no pool", p.name))
+                    .with_note(None, "every failover peer must be named by `failover peer` in at least one pool");
+                self.findings.push(Finding { diag: d, isc: Some(IscError { file: None, line: None, message: "Failover configuration sanity check failed".into() }) });
             }
         }
         let at = main.map(|f| Span::new(f, 0, 0));

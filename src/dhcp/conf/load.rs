@@ -145,6 +145,7 @@ impl Loader {
                 continue;
             };
             pos = end;
+            self.checker.prev_end = prev_end.map(|p| Span::new(id, p, p));
             match item {
                 Item::Close(span) => {
                     let was_key = self.checker.in_key();
@@ -225,6 +226,8 @@ impl Loader {
         words.dedup();
         let (kind, msg, isc) = if semi {
             ("semicolon-expected", "semicolon expected".to_string(), "semicolon expected.".to_string())
+        } else if expected.contains(&Rule::k_netmask) {
+            ("syntax-error", "expected 'netmask'".to_string(), "Expecting netmask".to_string())
         } else {
             ("syntax-error", format!("expected {}", words.join(" or ")), "syntax error".to_string())
         };
@@ -243,7 +246,10 @@ impl Loader {
 
     fn missing_semi(&mut self, id: FileId, text: &str, at: Span, stmt: Span) {
         let at_eof = at.start >= text.len();
-        let span = if at_eof { Span::new(id, stmt.end, stmt.end) } else { at };
+        // At the end of the file ISC names the line of the last token.
+        let last = last_token_end(text, stmt.start, stmt.end);
+        let stmt = Span::new(id, stmt.start, last);
+        let span = if at_eof { Span::new(id, last, last) } else { at };
         let d = Diagnostic::error("semicolon-expected", Some(span), "semicolon expected")
             .with_label(if at_eof { "the file ends here" } else { "expected ';' before this" })
             .with_note(Some(Span::new(id, stmt.end, stmt.end)), "the statement that lacks it ends here");

@@ -21,6 +21,48 @@ use crate::diag::{Diagnostic, FileId, SourceMap, Span};
 
 pub use load::{load_file, load_str, Loaded};
 
+/// Every kind of finding the front end can emit (`Diagnostic::kind`); the
+/// golden cases under compat/dhcpd must show each one.
+pub const KINDS: &[&str] = &[
+    "bad-key-secret",
+    "bad-key-statement",
+    "bad-option-space",
+    "bad-option-type",
+    "bad-permit",
+    "bad-subnet-mask",
+    "bad-value",
+    "bad-zone-statement",
+    "cannot-open",
+    "case-outside-switch",
+    "ddns-ad-hoc",
+    "ddns-not-sent",
+    "ddns-update-style-missing",
+    "duplicate-host",
+    "else-without-if",
+    "empty-shared-network",
+    "expecting-declaration",
+    "failover-incomplete",
+    "failover-without-pool",
+    "include-depth",
+    "match-and-spawn",
+    "no-effect",
+    "not-allowed-here",
+    "not-boolean",
+    "not-implemented",
+    "pool-outside-network",
+    "pool-without-range",
+    "range-outside-subnet",
+    "semicolon-expected",
+    "syntax-error",
+    "too-deep",
+    "unexpected-eof",
+    "unknown-class",
+    "unknown-failover-peer",
+    "unknown-key",
+    "unknown-option",
+    "unknown-option-space",
+];
+
 /// ISC's report of the same error: `<file> line <n>: <message>`, or the
 /// message alone for its fatal checks that name no line.
 #[derive(Debug, Clone, PartialEq, Eq)]

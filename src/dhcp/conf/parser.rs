@@ -18,7 +18,7 @@ pub struct ItemError {
 
 /// Deepest expression nesting the parser is allowed to meet; deeper input is
 /// refused before pest sees it (pest would recurse once a level).
-pub const MAX_NESTING: usize = 64;
+pub const MAX_NESTING: usize = 200;
 
 /// Parses the item that starts at `offset` of `text`.
 pub fn parse_item(text: &str, offset: usize) -> Result<pest::iterators::Pair<'_, Rule>, ItemError> {
