@@ -236,7 +236,7 @@ fn dhcpd_big_t_reads_the_lease_file() {
 #[test]
 fn check_config_summary_and_not_implemented_warnings() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "c.conf", &format!("{GOOD}omapi-port 7911;\nfailover peer \"f\" {{ primary; address 10.9.0.1; peer address 10.9.0.2; split 128; mclt 60; }}\n"));
+    write(dir.path(), "c.conf", &format!("omapi-port 7911;\nfailover peer \"f\" {{ primary; address 10.9.0.1; peer address 10.9.0.2; split 128; mclt 60; }}\n{GOOD}subnet 10.8.0.0 netmask 255.255.255.0 {{ pool {{ failover peer \"f\"; range 10.8.0.10 10.8.0.19; }} }}\n"));
     let o = run_ours(&["--check-config", "-cf", "c.conf"], dir.path());
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
