@@ -13,6 +13,8 @@ pub mod load;
 pub mod model;
 pub mod options;
 pub mod parser;
+#[cfg(test)]
+mod proptests;
 pub mod report;
 pub mod summary;
 pub mod values;
