@@ -6,4 +6,5 @@ mod harness;
 
 mod foundation;
 mod lab;
-mod dhcpd_conf;
+pub mod dhcpd_conf;
+mod dhcpd_differential;

@@ -571,7 +571,7 @@ impl Builder {
                 let inner = inner.map(|x| self.unary(x)).unwrap_or(Expr::Word(Token { text: String::new(), span }));
                 Expr::Not { inner: Box::new(inner), span }
             }
-            Rule::paren => match q.into_inner().next() {
+            Rule::paren => match q.into_inner().find(|x| x.as_rule() == Rule::expr) {
                 Some(e) => self.expr(e),
                 None => Expr::Word(Token { text: String::new(), span }),
             },

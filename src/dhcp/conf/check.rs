@@ -61,6 +61,8 @@ pub struct Checker {
     /// The end of the previous token, set by the loader before each item:
     /// ISC reports a statement that cannot start there (a stray `else`) at it.
     pub prev_end: Option<Span>,
+    /// Every dynamic range so far, to refuse an address declared twice.
+    ranges: Vec<(u32, u32)>,
 }
 
 /// The innermost declaration a statement sits in.
@@ -939,6 +941,14 @@ impl Checker {
                 return Outcome::Next;
             }
         }
+        let (lo, hi) = (u32::from(low), u32::from(high));
+        let dup = self.ranges.iter().filter(|(a, b)| *a <= hi && lo <= *b).map(|(a, _)| (*a).max(lo)).min();
+        if let Some(d) = dup {
+            let a = std::net::Ipv4Addr::from(d);
+            self.error(map, "duplicate-lease", span, format!("address {a} is already in another range"), format!("lease {a} is declared twice!"));
+            return Outcome::Next;
+        }
+        self.ranges.push((lo, hi));
         let r = Range { low, high, dynamic_bootp, span };
         match self.current_pool() {
             Some(p) => {

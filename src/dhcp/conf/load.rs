@@ -226,6 +226,12 @@ impl Loader {
         words.dedup();
         let (kind, msg, isc) = if semi {
             ("semicolon-expected", "semicolon expected".to_string(), "semicolon expected.".to_string())
+        } else if expected.contains(&Rule::open) {
+            ("syntax-error", "expected '{'".to_string(), "expecting left brace.".to_string())
+        } else if expected.contains(&Rule::rparen) {
+            ("syntax-error", "expected ')'".to_string(), "expecting right paren.".to_string())
+        } else if expected.contains(&Rule::lparen) {
+            ("syntax-error", "expected '('".to_string(), "left parenthesis expected.".to_string())
         } else if expected.contains(&Rule::k_netmask) {
             ("syntax-error", "expected 'netmask'".to_string(), "Expecting netmask".to_string())
         } else {

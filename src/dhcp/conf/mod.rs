@@ -40,6 +40,7 @@ pub const KINDS: &[&str] = &[
     "ddns-not-sent",
     "ddns-update-style-missing",
     "duplicate-host",
+    "duplicate-lease",
     "else-without-if",
     "empty-shared-network",
     "expecting-declaration",

@@ -53,6 +53,9 @@ pub fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::semi | Rule::missing_semi => "';'",
         Rule::close => "'}'",
+        Rule::open => "'{'",
+        Rule::lparen => "'('",
+        Rule::rparen => "')'",
         Rule::word => "a name or number",
         Rule::string => "a quoted string",
         Rule::expr | Rule::binop | Rule::paren | Rule::call | Rule::not_expr => "an expression",
