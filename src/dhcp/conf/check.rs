@@ -263,6 +263,10 @@ impl Checker {
             self.error(map, "not-allowed-here", kw, "declarations are not allowed inside an executable block", "expecting a declaration");
             return Outcome::Resync(kw.start);
         }
+        if matches!(ctx, Ctx::Key | Ctx::Zone | Ctx::Failover) {
+            self.misplaced(map, kw, "no block can be declared here");
+            return Outcome::Resync(kw.start);
+        }
         let frame = |kind: FrameKind| Frame { kind, keyword: kw, head: head.span, body: Vec::new() };
         let kind = match head.kind {
             HeadKind::Subnet { net, mask } => {
@@ -489,11 +493,32 @@ impl Checker {
 
     fn else_without_if(&mut self, map: &SourceMap, kw: Span) {
         let d = Diagnostic::error("else-without-if", Some(kw), "else or elsif without a preceding if");
-        let line = self.prev_end.and_then(|p| map.line_col(p)).map(|lc| lc.line).unwrap_or(0);
-        self.findings.push(Finding {
-            diag: d,
-            isc: Some(IscError { file: Some(kw.file), line: Some(line), message: "expecting a parameter or declaration".into() }),
-        });
+        let (line, message) = self.cannot_start_here(map, kw, self.prev_end);
+        self.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(kw.file), line: Some(line), message }) });
+    }
+
+    /// Where and how ISC reports a statement that cannot start at `at`: in a
+    /// declaration's body or at the top, "expecting a parameter or
+    /// declaration" on the previous token's line (`line 0` before any); in an
+    /// `if`/`switch`/`on` body "right brace expected." at the token; in a
+    /// key, zone or failover peer "expecting right brace." at the token.
+    pub fn cannot_start_here(&self, map: &SourceMap, at: Span, prev_end: Option<Span>) -> (usize, String) {
+        let here = map.line_col(at).map(|lc| lc.line).unwrap_or(0);
+        match self.stack.last().map(|f| &f.kind) {
+            Some(FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. }) => (here, "right brace expected.".into()),
+            Some(FrameKind::Key(_) | FrameKind::Zone(_) | FrameKind::Failover(_)) => (here, "expecting right brace.".into()),
+            _ => {
+                let line = prev_end.and_then(|p| map.line_col(p)).map(|lc| lc.line).unwrap_or(0);
+                (line, "expecting a parameter or declaration".into())
+            }
+        }
+    }
+
+    /// Reports a statement that is valid somewhere but not here, ISC's way.
+    fn misplaced(&mut self, map: &SourceMap, span: Span, msg: impl Into<String>) {
+        let (line, message) = self.cannot_start_here(map, span, self.prev_end);
+        let d = Diagnostic::error("not-allowed-here", Some(span), msg);
+        self.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(span.file), line: Some(line), message }) });
     }
 
     fn subclass_ok(&mut self, map: &SourceMap, ctx: Ctx, kw: Span, class: &Token) -> bool {
@@ -603,6 +628,10 @@ impl Checker {
         let end_span = match stmt.end {
             End::Semi(s) | End::Missing(s) => s,
         };
+        if matches!(ctx, Ctx::Key | Ctx::Zone | Ctx::Failover) && !matches!(stmt.kind, StmtKind::Param { .. } | StmtKind::KeyRef { .. }) {
+            self.misplaced(map, stmt.span, "this statement does not belong in a key, zone or failover peer");
+            return Outcome::Resync(stmt.span.start);
+        }
         match &stmt.kind {
             StmtKind::Include { path } => return Outcome::Include(path.unquoted(), stmt.span),
             StmtKind::OptionSpace { name, rest } => {
@@ -652,6 +681,11 @@ impl Checker {
                     return Outcome::Resync(at);
                 }
                 if let Some(h) = self.current_host().and_then(|i| self.model.hosts.get_mut(i)) {
+                    if !h.fixed_addresses.is_empty() {
+                        let d = Diagnostic::error("duplicate-host", Some(stmt.span), format!("host {} has a second fixed-address statement (list the addresses in one)", h.name));
+                        self.push(map, d, Some(end_span), Some("Only one fixed address declaration per host.".into()));
+                        return Outcome::Next;
+                    }
                     h.fixed_addresses.extend(addrs);
                 }
             }
@@ -670,7 +704,7 @@ impl Checker {
                     }
                     Some(c) => c.match_data = Some(expr.clone()),
                     None => {
-                        self.error(map, "not-allowed-here", stmt.span, "match is only allowed in a class", "expecting a declaration");
+                        self.misplaced(map, stmt.span, "match is only allowed in a class");
                         return Outcome::Resync(stmt.span.start);
                     }
                 }
@@ -684,7 +718,7 @@ impl Checker {
                     }
                     Some(c) => c.spawn = Some(expr.clone()),
                     None => {
-                        self.error(map, "not-allowed-here", stmt.span, "spawn is only allowed in a class", "expecting a declaration");
+                        self.misplaced(map, stmt.span, "spawn is only allowed in a class");
                         return Outcome::Resync(stmt.span.start);
                     }
                 }
@@ -696,6 +730,14 @@ impl Checker {
             }
             StmtKind::FailoverRef { name } => {
                 let n = name.unquoted();
+                if ctx != Ctx::Pool {
+                    let (_, message) = self.cannot_start_here(map, stmt.span, self.prev_end);
+                    let line = self.prev_end.and_then(|p| map.line_col(p)).map(|lc| lc.line).unwrap_or(0);
+                    let message = if message.starts_with("expecting a parameter") { "failover peers may only be defined in shared-network".to_string() } else { message };
+                    let d = Diagnostic::error("not-allowed-here", Some(stmt.span), "`failover peer NAME;` belongs in a pool");
+                    self.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(stmt.span.file), line: Some(line), message }) });
+                    return Outcome::Resync(stmt.span.start);
+                }
                 if !self.model.failover_peers.iter().any(|p| p.name == n) {
                     self.error(map, "unknown-failover-peer", name.span, format!("failover peer {n} has not been declared"), format!("failover peer {n}: not found"));
                     return Outcome::Next;
@@ -946,7 +988,6 @@ impl Checker {
         if let Some(d) = dup {
             let a = std::net::Ipv4Addr::from(d);
             self.error(map, "duplicate-lease", span, format!("address {a} is already in another range"), format!("lease {a} is declared twice!"));
-            return Outcome::Next;
         }
         self.ranges.push((lo, hi));
         let r = Range { low, high, dynamic_bootp, span };
@@ -982,8 +1023,15 @@ impl Checker {
                 return Outcome::Resync(here.start);
             }
         };
+        if self.current_host().and_then(|i| self.model.hosts.get(i)).is_some_and(|h| h.hardware.is_some()) {
+            let name = self.current_host().and_then(|i| self.model.hosts.get(i)).map(|h| h.name.clone()).unwrap_or_default();
+            self.error(map, "duplicate-host", span, format!("host {name} already has a hardware address"), format!("Host {name} hardware address already configured."));
+            return Outcome::Next;
+        }
         let here = c.here();
         let address = match c.next() {
+            // ISC takes `hardware ethernet ;` (an empty address).
+            None => Vec::new(),
             Some(t) => match values::colon_hex(&t.text) {
                 Some(b) => b,
                 None => {
@@ -991,11 +1039,8 @@ impl Checker {
                     return Outcome::Resync(t.span.start);
                 }
             },
-            None => {
-                self.error(map, "bad-value", here, "expecting a hardware address", "expecting numeric value.");
-                return Outcome::Resync(here.start);
-            }
         };
+        let _ = here;
         if let Err(e) = c.finish() {
             let at = e.span.start;
             self.type_error(map, e);
@@ -1108,9 +1153,27 @@ impl Checker {
             // ISC takes an unknown word as the start of an executable
             // statement: alone it is accepted, followed by anything else
             // ISC wants the `;` at the next token (see compat/dhcpd err cases).
+            if is_isc_keyword(&lname) {
+                // A word ISC's lexer knows as a keyword cannot start a statement.
+                self.misplaced(map, name.span, format!("`{}` cannot start a statement", name.text));
+                return Outcome::Resync(name.span.start);
+            }
             if let Some(t) = args.first() {
+                if ctx == Ctx::Pool {
+                    self.misplaced(map, name.span, format!("`{}` is not a pool statement", name.text));
+                    return Outcome::Resync(name.span.start);
+                }
                 self.type_error(map, TypeError::semicolon(t.span));
                 return Outcome::Resync(t.span.start);
+            }
+            if self.in_exec_block() {
+                let at = Span::new(name.span.file, name.span.end, name.span.end);
+                self.type_error(map, TypeError::semicolon(at));
+                return Outcome::Resync(name.span.start);
+            }
+            if ctx != Ctx::Global {
+                self.misplaced(map, name.span, format!("`{}` is not a dhcpd.conf statement", name.text));
+                return Outcome::Resync(name.span.start);
             }
             self.warning("no-effect", span, format!("`{}` is not a dhcpd.conf parameter; the statement has no effect", name.text));
             self.emit(Exec::Eval { name: name.text.clone(), span });
@@ -1573,4 +1636,25 @@ mod tests {
         assert_eq!(decode_base64("FIXME").unwrap_err().1, "partial base64 value left over: 4.");
         assert_eq!(decode_base64("YOUR_KEY").unwrap_err().1, "invalid base64 character 95.");
     }
+}
+
+/// Words ISC's lexer reads as keywords that cannot start a statement: an
+/// unknown statement starting with one is refused where it starts, while an
+/// unknown plain name is taken as the start of an executable statement.
+fn is_isc_keyword(w: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "array", "of", "code", "domain-name", "domain-list", "ip-address", "ip6-address", "text", "string", "boolean",
+        "integer", "signed", "unsigned", "encapsulate", "compressed", "netmask", "ethernet", "token-ring", "fddi",
+        "infiniband", "peer", "port", "address", "primary", "secondary", "split", "hba", "mclt", "load", "balance",
+        "max", "seconds", "known", "static", "exists", "substring", "suffix", "concat", "packet", "leased-address",
+        "binary-to-ascii", "encode-int", "extract-int", "pick-first-value", "lcase", "ucase", "reverse", "null", "true",
+        "false", "off", "with", "unknown-clients", "known-clients", "booting", "bootp", "client-updates", "members",
+        "dynamic-bootp", "unknown", "clients", "after", "never", "epoch", "starts", "ends", "tstp", "tsfp", "cltt",
+        "binding", "state", "next", "rewind", "uid", "client-hostname", "billing", "abandoned", "backup", "free",
+        "active", "expired", "released", "reset", "leasequery", "declines", "duplicates", "interim", "ad-hoc", "none",
+        "standard", "config-option", "host-decl-name", "authenticated", "unauthenticated", "all", "commit", "expiry",
+        "release", "lease", "width", "length", "hash", "size", "algorithm", "secret", "primary6", "secondary6",
+        "elsif", "fixed-address6", "fixed-prefix6", "range6", "prefix6", "subnet6", "host-identifier", "and", "or",
+    ];
+    WORDS.contains(&w)
 }

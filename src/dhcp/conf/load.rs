@@ -181,6 +181,12 @@ impl Loader {
                         Outcome::Resync(at) => {
                             if missing.is_some() {
                                 pos = lex::skip_to_semi(&text, at);
+                            } else if let End::Semi(semi) = stmt.end {
+                                if at == semi.start {
+                                    // A value is missing: ISC takes the `;` as the
+                                    // value and wants a `;` at the next token.
+                                    pos = self.value_missing(id, &text, semi);
+                                }
                             }
                         }
                         Outcome::Include(path, span) => {
@@ -210,11 +216,8 @@ impl Loader {
         let span = Span::new(id, start, tok_end);
         let d = Diagnostic::error("expecting-declaration", Some(span), "expecting a parameter or declaration")
             .with_label("no statement starts with this");
-        let line = prev_end.and_then(|p| self.map.line_col(Span::new(id, p, p))).map(|lc| lc.line).unwrap_or(0);
-        self.checker.findings.push(Finding {
-            diag: d,
-            isc: Some(IscError { file: Some(id), line: Some(line), message: "expecting a parameter or declaration".into() }),
-        });
+        let (line, message) = self.checker.cannot_start_here(&self.map, span, prev_end.map(|p| Span::new(id, p, p)));
+        self.checker.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(id), line: Some(line), message }) });
     }
 
     /// The grammar stopped at `at` after reading part of an item.
@@ -228,6 +231,8 @@ impl Loader {
             ("semicolon-expected", "semicolon expected".to_string(), "semicolon expected.".to_string())
         } else if expected.contains(&Rule::open) {
             ("syntax-error", "expected '{'".to_string(), "expecting left brace.".to_string())
+        } else if expected.contains(&Rule::equals) {
+            ("syntax-error", "expected '='".to_string(), "expecting '=' in set statement.".to_string())
         } else if expected.contains(&Rule::rparen) {
             ("syntax-error", "expected ')'".to_string(), "expecting right paren.".to_string())
         } else if expected.contains(&Rule::lparen) {
@@ -248,6 +253,25 @@ impl Loader {
         }
         let line = self.map.line_col(span).map(|lc| lc.line);
         self.checker.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(id), line, message: isc }) });
+    }
+
+    /// ISC's view of `name ;` with the value missing: it names the token
+    /// after the `;` ("semicolon expected") and skips on from there.
+    fn value_missing(&mut self, id: FileId, text: &str, semi: Span) -> usize {
+        let next = lex::skip_blank(text, semi.end);
+        let at = if next >= text.len() { semi.end } else { next };
+        let line = self.map.line_col(Span::new(id, at, at)).map(|lc| lc.line);
+        if let Some(f) = self.checker.findings.last_mut() {
+            if let Some(isc) = f.isc.as_mut() {
+                isc.line = line;
+                isc.message = "semicolon expected.".into();
+            }
+        }
+        if next >= text.len() {
+            text.len()
+        } else {
+            lex::skip_to_semi(text, next)
+        }
     }
 
     fn missing_semi(&mut self, id: FileId, text: &str, at: Span, stmt: Span) {

@@ -283,6 +283,9 @@ fn data(c: &mut Cursor<'_>) -> Result<Vec<u8>, TypeError> {
                     _ => break,
                 }
             }
+            if text.ends_with(':') {
+                return Err(TypeError::new(c.here(), "colon-separated hex bytes end with ':'", "expecting numeric value."));
+            }
             colon_hex(&text)
             .ok_or_else(|| TypeError::new(t.span, "expecting a quoted string or colon-separated hex bytes", "expecting hex list."))
         }
@@ -299,6 +302,15 @@ pub fn ip_or_host(c: &mut Cursor<'_>) -> Result<Value, TypeError> {
     let numeric = t.text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     if numeric && !t.text.is_empty() {
         return dotted_quad(t).map(Value::Ip);
+    }
+    // ISC reads a leading number as an address: `10.0.0.2subnet` is a bad number.
+    let parts: Vec<&str> = t.text.split('.').collect();
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if parts.len() > 1
+        && parts[..parts.len() - 1].iter().all(|p| digits(p))
+        && parts.last().is_some_and(|p| p.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+    {
+        return Err(TypeError::new(t.span, format!("{} is not an address", t.text), "expecting numeric value."));
     }
     if !t.is_string() && is_host_name(&t.text) {
         return Ok(Value::Host(t.text.clone()));
