@@ -245,6 +245,11 @@ impl Checker {
         ScopeId(self.model.scopes.len() - 1)
     }
 
+    /// True inside a key, zone or failover peer block.
+    pub fn in_special_block(&self) -> bool {
+        matches!(self.stack.last().map(|f| &f.kind), Some(FrameKind::Key(_) | FrameKind::Zone(_) | FrameKind::Failover(_)))
+    }
+
     /// How many blocks are open.
     pub fn depth(&self) -> usize {
         self.stack.len()
@@ -270,7 +275,8 @@ impl Checker {
         let frame = |kind: FrameKind| Frame { kind, keyword: kw, head: head.span, body: Vec::new() };
         let kind = match head.kind {
             HeadKind::Subnet { net, mask } => {
-                if !matches!(ctx, Ctx::Global | Ctx::Group | Ctx::SharedNetwork) {
+                // ISC also takes a subnet inside a pool (compat/dhcpd differential).
+                if !matches!(ctx, Ctx::Global | Ctx::Group | Ctx::SharedNetwork | Ctx::Pool) {
                     self.error(map, "not-allowed-here", kw, "a subnet cannot be declared here", "subnet declarations not allowed here.");
                     return Outcome::Resync(kw.start);
                 }
@@ -731,8 +737,7 @@ impl Checker {
             StmtKind::FailoverRef { name } => {
                 let n = name.unquoted();
                 if ctx != Ctx::Pool {
-                    let (_, message) = self.cannot_start_here(map, stmt.span, self.prev_end);
-                    let line = self.prev_end.and_then(|p| map.line_col(p)).map(|lc| lc.line).unwrap_or(0);
+                    let (line, message) = self.cannot_start_here(map, stmt.span, self.prev_end);
                     let message = if message.starts_with("expecting a parameter") { "failover peers may only be defined in shared-network".to_string() } else { message };
                     let d = Diagnostic::error("not-allowed-here", Some(stmt.span), "`failover peer NAME;` belongs in a pool");
                     self.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(stmt.span.file), line: Some(line), message }) });
@@ -1159,10 +1164,6 @@ impl Checker {
                 return Outcome::Resync(name.span.start);
             }
             if let Some(t) = args.first() {
-                if ctx == Ctx::Pool {
-                    self.misplaced(map, name.span, format!("`{}` is not a pool statement", name.text));
-                    return Outcome::Resync(name.span.start);
-                }
                 self.type_error(map, TypeError::semicolon(t.span));
                 return Outcome::Resync(t.span.start);
             }
@@ -1649,10 +1650,10 @@ fn is_isc_keyword(w: &str) -> bool {
         "max", "seconds", "known", "static", "exists", "substring", "suffix", "concat", "packet", "leased-address",
         "binary-to-ascii", "encode-int", "extract-int", "pick-first-value", "lcase", "ucase", "reverse", "null", "true",
         "false", "off", "with", "unknown-clients", "known-clients", "booting", "bootp", "client-updates", "members",
-        "dynamic-bootp", "unknown", "clients", "after", "never", "epoch", "starts", "ends", "tstp", "tsfp", "cltt",
+        "unknown", "clients", "after", "never", "epoch", "starts", "ends", "tstp", "tsfp", "cltt",
         "binding", "state", "next", "rewind", "uid", "client-hostname", "billing", "abandoned", "backup", "free",
-        "active", "expired", "released", "reset", "leasequery", "declines", "duplicates", "interim", "ad-hoc", "none",
-        "standard", "config-option", "host-decl-name", "authenticated", "unauthenticated", "all", "commit", "expiry",
+        "active", "expired", "released", "reset", "leasequery", "declines", "duplicates",
+        "config-option", "host-decl-name", "authenticated", "unauthenticated", "all", "commit", "expiry",
         "release", "lease", "width", "length", "hash", "size", "algorithm", "secret", "primary6", "secondary6",
         "elsif", "fixed-address6", "fixed-prefix6", "range6", "prefix6", "subnet6", "host-identifier", "and", "or",
     ];

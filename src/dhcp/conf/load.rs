@@ -3,7 +3,7 @@
 //! error the way ISC does (to the next `;` outside braces, or past a brace
 //! block), so that every error is reported, not only the first.
 
-use super::ast::{build_item, End, Item};
+use super::ast::{build_item, End, Item, OptionValueAst, StmtKind};
 use super::check::{Checker, Outcome};
 use super::model::Config;
 use super::{lex, parser, Finding, IscError};
@@ -166,6 +166,13 @@ impl Loader {
                     }
                 }
                 Item::Stmt(stmt) => {
+                    // `option routers ;`, `next-server ;`: ISC takes the `;` as the value.
+                    let empty_value = !self.checker.in_special_block()
+                        && match &stmt.kind {
+                            StmtKind::Param { args, .. } => args.is_empty(),
+                            StmtKind::Option { value: OptionValueAst::Tokens(t), .. } => t.is_empty(),
+                            _ => false,
+                        };
                     let outcome = self.checker.stmt(&self.map, &stmt);
                     let missing = match stmt.end {
                         End::Missing(at) => Some(at),
@@ -182,7 +189,7 @@ impl Loader {
                             if missing.is_some() {
                                 pos = lex::skip_to_semi(&text, at);
                             } else if let End::Semi(semi) = stmt.end {
-                                if at == semi.start {
+                                if at == semi.start && empty_value {
                                     // A value is missing: ISC takes the `;` as the
                                     // value and wants a `;` at the next token.
                                     pos = self.value_missing(id, &text, semi);
