@@ -315,7 +315,12 @@ pub fn build_item(pair: Pair<'_, Rule>, file: FileId, offset: usize) -> Option<I
             let value = inner.into_inner().find(|p| p.as_rule() == Rule::expr).map(|p| b.expr(p));
             Item::Case { value, span }
         }
-        Rule::statement => Item::Stmt(b.statement(inner)?),
+        Rule::statement
+        | Rule::stmt_option
+        | Rule::stmt_hardware
+        | Rule::stmt_fixed_address
+        | Rule::stmt_range
+        | Rule::stmt_generic => Item::Stmt(b.statement(inner)?),
         _ => Item::Head(b.head(inner)?),
     })
 }
@@ -472,7 +477,7 @@ impl Builder {
             Rule::break_stmt => StmtKind::Break,
             Rule::return_stmt => StmtKind::Return { expr: self.first_expr(&parts)? },
             Rule::not_authoritative => StmtKind::NotAuthoritative,
-            Rule::generic_stmt => {
+            Rule::generic_body => {
                 let name = parts.iter().find(|q| q.as_rule() == Rule::ident).map(|q| self.token(q))?;
                 if let Some(set) = parts.iter().find(|q| q.as_rule() == Rule::generic_set) {
                     let inner: Vec<Pair<'_, Rule>> = set.clone().into_inner().collect();

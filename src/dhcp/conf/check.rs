@@ -61,6 +61,8 @@ pub struct Checker {
     /// The end of the previous token, set by the loader before each item:
     /// ISC reports a statement that cannot start there (a stray `else`) at it.
     pub prev_end: Option<Span>,
+    /// Host names seen so far (index of the first), to refuse a duplicate.
+    host_names: std::collections::HashMap<String, usize>,
     /// Every dynamic range so far, to refuse an address declared twice.
     ranges: Vec<(u32, u32)>,
 }
@@ -588,8 +590,15 @@ impl Checker {
             }
             Some(ScopeKind::Host(i)) => {
                 let name = self.model.hosts.get(i).map(|h| h.name.clone()).unwrap_or_default();
-                if let Some(first) = self.model.hosts[..i].iter().find(|h| h.name == name) {
-                    let first = first.span;
+                let first = match self.host_names.get(&name) {
+                    Some(&f) if f != i => self.model.hosts.get(f).map(|h| h.span),
+                    Some(_) => None,
+                    None => {
+                        self.host_names.insert(name.clone(), i);
+                        None
+                    }
+                };
+                if let Some(first) = first {
                     let at = self.model.hosts.get(i).map(|h| h.span).unwrap_or(close);
                     let d = Diagnostic::error("duplicate-host", Some(at), format!("host {name} is declared twice"))
                         .with_note(Some(first), "first declared here");

@@ -20,10 +20,45 @@ pub struct ItemError {
 /// refused before pest sees it (pest would recurse once a level).
 pub const MAX_NESTING: usize = 200;
 
+/// Words that open a rule of their own (the grammar's `reserved`).
+const RESERVED: &[&str] = &[
+    "subnet", "shared-network", "pool", "group", "host", "class", "subclass", "failover", "key", "zone", "if",
+    "elsif", "else", "switch", "on", "option", "supersede", "default", "prepend", "append", "send", "range",
+    "hardware", "fixed-address", "allow", "deny", "ignore", "match", "spawn", "set", "unset", "log", "execute",
+    "include", "case", "break", "add", "return",
+];
+
+/// The narrowest entry rule for an item, chosen by its first word.
+pub fn entry_for(rest: &str) -> Rule {
+    let b = rest.as_bytes();
+    let len = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')).count();
+    let Some(word) = rest.get(..len) else { return Rule::item };
+    if word.is_empty() || !b[0].is_ascii_alphabetic() && b[0] != b'_' {
+        return Rule::item;
+    }
+    // A word glued to `.` or `:` is not a keyword (`option.x`, `default:`).
+    if matches!(b.get(len), Some(b'.' | b':')) {
+        return Rule::item;
+    }
+    let lower = word.to_ascii_lowercase();
+    match lower.as_str() {
+        "host" => Rule::item_host,
+        "subnet" => Rule::item_subnet,
+        "shared-network" | "pool" | "class" | "zone" | "if" | "switch" => Rule::item_head,
+        "option" => Rule::item_option,
+        "hardware" => Rule::item_hardware,
+        "fixed-address" => Rule::item_fixed_address,
+        "range" => Rule::item_range,
+        "not" => Rule::item,
+        w if RESERVED.contains(&w) => Rule::item,
+        _ => Rule::item_generic,
+    }
+}
+
 /// Parses the item that starts at `offset` of `text`.
 pub fn parse_item(text: &str, offset: usize) -> Result<pest::iterators::Pair<'_, Rule>, ItemError> {
     let rest = text.get(offset..).unwrap_or("");
-    match DhcpdParser::parse(Rule::item, rest) {
+    match DhcpdParser::parse(entry_for(rest), rest) {
         Ok(mut pairs) => match pairs.next() {
             Some(p) => Ok(p),
             None => Err(ItemError { at: offset, expected: Vec::new() }),
