@@ -7,3 +7,5 @@ mod harness;
 mod foundation;
 mod lab;
 mod pxelinux_corpus;
+pub mod dhcpd_conf;
+mod dhcpd_differential;

@@ -1,58 +1,197 @@
-//! `dhcpd`: pxesuite's drop-in for ISC dhcpd (3.0.5 command line, 4.4 language).
-//! Until the server lands it prints its usage and exits 64.
+//! `dhcpd`: pxesuite's drop-in for ISC dhcpd (3.0.5 command line, 4.4
+//! language). This build checks configurations (`-t`, `-T`,
+//! `--check-config`); the server itself is not built yet.
+
+use pxesuite::dhcp::conf::{self, report};
+use pxesuite::dhcp::leases;
+use pxesuite::sys::syslog::{self, Level};
+use std::path::PathBuf;
+
+/// CentOS 5 paths (reference D-F-1), overridden by the environment (D-F-3).
+const PATH_DHCPD_CONF: &str = "/etc/dhcpd.conf";
+const PATH_DHCPD_DB: &str = "/var/lib/dhcpd/dhcpd.leases";
+
+const USAGE: &[&str] = &[
+    "Usage: dhcpd [-p <UDP port #>] [-d] [-f]",
+    "             [-cf config-file] [-lf lease-file]",
+    "\t\t   [-tf trace-output-file]",
+    "\t\t   [-play trace-input-file]",
+    "             [-t] [-T] [-s server] [if0 [...ifN]]",
+];
+
+#[derive(Default)]
+struct Args {
+    test: bool,
+    test_leases: bool,
+    check_config: bool,
+    quiet: bool,
+    cf: Option<PathBuf>,
+    lf: Option<PathBuf>,
+}
+
+enum Parsed {
+    Run(Args),
+    Version,
+    Usage,
+}
+
+fn parse_args(argv: &[String]) -> Parsed {
+    let mut a = Args::default();
+    let mut it = argv.iter().skip(1);
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            "-t" => a.test = true,
+            "-T" => {
+                a.test = true;
+                a.test_leases = true
+            }
+            "-q" => a.quiet = true,
+            "--check-config" => a.check_config = true,
+            "--version" => return Parsed::Version,
+            "-d" | "-f" | "-4" | "--no-pid" => {}
+            "-cf" | "-lf" | "-pf" | "-p" | "-s" | "-tf" | "-play" | "-user" | "-group" | "-chroot" => {
+                let Some(v) = it.next() else { return Parsed::Usage };
+                match w.as_str() {
+                    "-cf" => a.cf = Some(PathBuf::from(v)),
+                    "-lf" => a.lf = Some(PathBuf::from(v)),
+                    _ => {}
+                }
+            }
+            s if s.starts_with('-') => return Parsed::Usage,
+            _ => {} // an interface name
+        }
+    }
+    Parsed::Run(a)
+}
+
+/// Writes a line to stderr unless quiet, and to syslog at LOG_ERR.
+struct Out {
+    quiet: bool,
+}
+
+impl Out {
+    fn both(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+        syslog::log(Level::Err, line);
+    }
+
+    fn stderr(&self, text: &str) {
+        if !self.quiet {
+            eprint!("{text}");
+        }
+    }
+
+    fn syslog(&self, line: &str) {
+        syslog::log(Level::Err, line);
+    }
+}
 
 fn main() {
-    let flags = [
-        pxesuite::cli::Flag {
-            name: "-p",
-            arg: Some("port"),
-            help: "UDP port to listen on",
-        },
-        pxesuite::cli::Flag {
-            name: "-d",
-            arg: None,
-            help: "log to stderr, stay in the foreground",
-        },
-        pxesuite::cli::Flag {
-            name: "-f",
-            arg: None,
-            help: "stay in the foreground",
-        },
-        pxesuite::cli::Flag {
-            name: "-q",
-            arg: None,
-            help: "quiet",
-        },
-        pxesuite::cli::Flag {
-            name: "-t",
-            arg: None,
-            help: "test the configuration",
-        },
-        pxesuite::cli::Flag {
-            name: "-T",
-            arg: None,
-            help: "test the configuration and lease file",
-        },
-        pxesuite::cli::Flag {
-            name: "-cf",
-            arg: Some("config-file"),
-            help: "",
-        },
-        pxesuite::cli::Flag {
-            name: "-lf",
-            arg: Some("lease-file"),
-            help: "",
-        },
-        pxesuite::cli::Flag {
-            name: "-pf",
-            arg: Some("pid-file"),
-            help: "",
-        },
-    ];
-    eprintln!(
-        "{} [if0 [...ifN]]",
-        pxesuite::cli::usage_line("dhcpd", &flags)
-    );
-    eprintln!("dhcpd: not implemented yet in this build of pxesuite");
-    std::process::exit(pxesuite::cli::EX_USAGE);
+    let argv: Vec<String> = std::env::args().collect();
+    syslog::open("dhcpd", false, libc_daemon());
+    syslog::set_stderr(false);
+    let args = match parse_args(&argv) {
+        Parsed::Run(a) => a,
+        Parsed::Version => {
+            eprintln!("pxesuite dhcpd {} (ISC dhcpd 3.0.5 compatible)", env!("CARGO_PKG_VERSION"));
+            std::process::exit(0);
+        }
+        Parsed::Usage => {
+            let out = Out { quiet: false };
+            out.both(&format!("pxesuite dhcpd {}", env!("CARGO_PKG_VERSION")));
+            for l in USAGE {
+                out.both(l);
+            }
+            std::process::exit(1);
+        }
+    };
+    let out = Out { quiet: args.quiet };
+    if !args.quiet && !args.check_config {
+        out.both(&format!("pxesuite dhcpd {} (ISC dhcpd 3.0.5 compatible)", env!("CARGO_PKG_VERSION")));
+    }
+    let cf = args
+        .cf
+        .clone()
+        .or_else(|| std::env::var_os("PATH_DHCPD_CONF").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(PATH_DHCPD_CONF));
+    let loaded = conf::load_file(&cf);
+
+    out.stderr(&report::diagnostics_text(&loaded));
+    for l in report::isc_lines(&loaded) {
+        out.syslog(&l);
+    }
+    if let Some(summary) = report::summary_line(&loaded) {
+        out.both(&summary);
+        if !args.check_config {
+            for l in report::TRAILER {
+                out.both(l);
+            }
+        }
+        std::process::exit(1);
+    }
+
+    if args.check_config {
+        let warnings = report::not_implemented_warnings(&loaded);
+        for w in &warnings {
+            out.stderr(&pxesuite::diag::render(w, &loaded.map));
+        }
+        if !args.quiet {
+            print!("{}", conf::summary::render(&loaded.model));
+            println!("{}: configuration OK", cf.display());
+        }
+        std::process::exit(0);
+    }
+
+    if args.test_leases {
+        let lf = lease_file_path(&args, &loaded);
+        match leases::load_file(&lf) {
+            Err(e) => {
+                out.both(&format!("Can't open lease database {}: {} --", lf.display(), conf::load::strerror(&e)));
+                out.both("  check for failed database rewrite attempt!");
+                out.both("Please read the dhcpd.leases manual page if you");
+                out.both("don't know what to do about this.");
+                for l in report::TRAILER {
+                    out.both(l);
+                }
+                std::process::exit(1);
+            }
+            Ok(l) => {
+                out.stderr(&l.diagnostics_text());
+                for line in l.isc_lines() {
+                    out.syslog(&line);
+                }
+                if l.has_errors() {
+                    out.both(report::ERRORS_ENCOUNTERED);
+                    for t in report::TRAILER {
+                        out.both(t);
+                    }
+                    std::process::exit(1);
+                }
+            }
+        }
+        std::process::exit(0);
+    }
+    if args.test {
+        std::process::exit(0);
+    }
+    out.both("dhcpd: the DHCP server is not implemented yet in this build of pxesuite (only -t, -T and --check-config work)");
+    std::process::exit(1);
+}
+
+/// The lease file in use: `lease-file-name` in the config wins over `-lf`,
+/// which wins over `PATH_DHCPD_DB` and the built-in path (D-F-3).
+fn lease_file_path(args: &Args, loaded: &conf::Loaded) -> PathBuf {
+    if let Some(conf::model::ParamValue::Word(w)) = loaded.model.param(conf::model::Config::GLOBAL, "lease-file-name") {
+        return PathBuf::from(w);
+    }
+    args.lf
+        .clone()
+        .or_else(|| std::env::var_os("PATH_DHCPD_DB").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(PATH_DHCPD_DB))
+}
+
+fn libc_daemon() -> i32 {
+    pxesuite::sys::syslog::facility_from_name("daemon").unwrap_or(3 << 3)
 }

@@ -1,3 +1,6 @@
-//! The DHCP server: `conf` (dhcpd.conf to checked model), `wire` (packet codec),
-//! `leases` (dhcpd.leases), `server` (allocation and the serving loop).
-//! Filled in by the dhcpd issues; the foundation only reserves the place.
+//! The DHCP server: `conf` (dhcpd.conf to checked model), `leases`
+//! (dhcpd.leases reader), and later `wire` (packet codec) and `server`
+//! (allocation and the serving loop).
+
+pub mod conf;
+pub mod leases;
