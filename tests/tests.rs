@@ -4,5 +4,6 @@
 
 mod harness;
 
+mod dhcp_wire;
 mod foundation;
 mod lab;

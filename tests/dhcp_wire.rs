@@ -1,0 +1,368 @@
+//! The DHCP groundwork against real clients, in namespaces: our packet
+//! socket receives a real udhcpc's messages, our codec decodes them, and the
+//! OFFER and ACK the test builds with the codec and sends through the packet
+//! socket (link-level unicast to `chaddr`, or broadcast when the client sets
+//! the broadcast flag) make udhcpc bind with exactly the seed's values. Also:
+//! kernel-sent UDP over a veth is accepted thanks to `PACKET_AUXDATA`, and
+//! the raw ICMP socket tells a used address from an unused one.
+
+use crate::harness::peers::{self, parse_env};
+use crate::harness::*;
+use crate::require;
+use pxesuite::dhcp::wire::{self, options, MessageType, Packet};
+use pxesuite::sys::icmp::IcmpSocket;
+use pxesuite::sys::packet::{self, Datagram, PacketSocket, BROADCAST_MAC};
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+const SERVER: Ipv4Addr = Ipv4Addr::new(192, 168, 0, 1);
+const OFFERED: Ipv4Addr = Ipv4Addr::new(192, 168, 0, 150);
+
+/// Runs `f` on a thread that has entered `ns`'s network namespace. Sockets
+/// made there stay in that namespace wherever they are used later.
+fn in_netns<T: Send + 'static>(ns: &Netns, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = format!("/run/netns/{}", ns.name());
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+            .unwrap_or_else(|e| panic!("setns {path}: {e}"));
+        f()
+    })
+    .join()
+    .expect("namespace thread panicked")
+}
+
+/// Two namespaces joined by a veth: the server at 192.168.0.1/24, the client without an address.
+fn server_and_client() -> (Netns, Netns, String, String) {
+    let srv = Netns::new("wsrv").expect("server namespace");
+    let cli = Netns::new("wcli").expect("client namespace");
+    let (sif, cif) = (unique_name("ws"), unique_name("wc"));
+    veth(&srv, &sif, "192.168.0.1/24", &cli, &cif, "").expect("veth");
+    (srv, cli, sif, cif)
+}
+
+fn open_packet_socket(srv: &Netns, sif: &str) -> PacketSocket {
+    let sif = sif.to_string();
+    let sock = in_netns(srv, move || PacketSocket::open(&sif, 67)).expect("packet socket");
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    sock
+}
+
+fn mac_of(ns: &Netns, ifname: &str) -> [u8; 6] {
+    let ifname = ifname.to_string();
+    in_netns(ns, move || packet::interface(&ifname))
+        .expect("interface")
+        .mac
+        .expect("a MAC")
+}
+
+/// Receives until a datagram satisfies `want`, or `READY` passes. Frames the
+/// socket drops are reported, so a checksum problem shows in the failure.
+fn recv_until(
+    sock: &PacketSocket,
+    want: impl Fn(&Datagram, &[u8]) -> bool,
+) -> Option<(Datagram, Vec<u8>)> {
+    let deadline = Instant::now() + READY;
+    let mut buf = vec![0u8; 4096];
+    while Instant::now() < deadline {
+        match sock.recv(&mut buf) {
+            Ok(Ok(d)) => {
+                if want(&d, &buf) {
+                    return Some((d, buf));
+                }
+            }
+            Ok(Err(why)) => eprintln!("dropped a frame: {why}"),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("recv: {e}"),
+        }
+    }
+    None
+}
+
+/// The next DHCP message of type `t` (and transaction `xid`, if given).
+fn recv_dhcp(sock: &PacketSocket, t: MessageType, xid: Option<u32>) -> (Datagram, Packet) {
+    let (d, buf) = recv_until(sock, |d, buf| {
+        wire::decode(&buf[d.payload.clone()])
+            .is_ok_and(|p| p.options.message_type() == Some(t) && xid.is_none_or(|x| x == p.xid))
+    })
+    .unwrap_or_else(|| panic!("no {t:?} within {READY:?}"));
+    let p = wire::decode(&buf[d.payload.clone()]).expect("decoded above");
+    (d, p)
+}
+
+/// The seed's reply (etc/dhcpd.conf): routers, DNS, broadcast, lease 1800,
+/// next-server 192.168.0.1, filename pxelinux.0.
+fn seed_reply(req: &Packet, t: MessageType) -> Packet {
+    let mut r = Packet::reply_to(req);
+    r.yiaddr = OFFERED;
+    r.siaddr = SERVER;
+    assert!(r.set_file_name(b"pxelinux.0"));
+    let o = &mut r.options;
+    o.set_message_type(t);
+    o.set_ip(options::SERVER_ID, SERVER);
+    o.set_u32(options::LEASE_TIME, 1800);
+    o.set_ip(options::SUBNET_MASK, Ipv4Addr::new(255, 255, 255, 0));
+    o.set_ip(options::ROUTERS, SERVER);
+    o.set_ip(options::DOMAIN_NAME_SERVERS, SERVER);
+    o.set_ip(options::BROADCAST_ADDRESS, Ipv4Addr::new(192, 168, 0, 255));
+    r
+}
+
+/// Sends a reply the way ISC dhcpd on Linux does for a client without an
+/// address (RFC 2131 §4.1): broadcast when the client asked for it, else
+/// link-level unicast to `chaddr` and `yiaddr`.
+fn send_reply(sock: &PacketSocket, req: &Packet, reply: &Packet) {
+    let mut out = Vec::new();
+    let enc = wire::encode_reply_options(
+        reply,
+        req.options.parameter_request_list(),
+        req.options.max_message_size(),
+        &mut out,
+    );
+    assert!(enc.dropped.is_empty(), "{:?}", enc.dropped);
+    assert!(out.len() >= wire::MIN_BOOTP_LEN);
+    let (mac, ip) = if req.broadcast() {
+        (BROADCAST_MAC, Ipv4Addr::BROADCAST)
+    } else {
+        let mut m = [0u8; 6];
+        m.copy_from_slice(&req.chaddr[..6]);
+        (m, reply.yiaddr)
+    };
+    sock.send(
+        mac,
+        SocketAddrV4::new(SERVER, 67),
+        SocketAddrV4::new(ip, 68),
+        &out,
+    )
+    .expect("send reply");
+}
+
+/// A full DORA with a real udhcpc; `extra` are more udhcpc flags.
+fn udhcpc_binds_through_our_packet_socket(tag: &str, extra: &[&str], broadcast: bool) {
+    let dir = ScratchDir::new(tag).unwrap();
+    let (srv, cli, sif, cif) = server_and_client();
+    let sock = open_packet_socket(&srv, &sif);
+    let client_mac = mac_of(&cli, &cif);
+
+    let out = dir.path().join("bound.env");
+    let script = peers::udhcpc_script(dir.path(), &out).unwrap();
+    let mut cmd = cli.cmd(peers::UDHCPC);
+    cmd.args(["-f", "-q", "-n", "-t", "5", "-T", "3", "-i", &cif])
+        .args(extra)
+        .arg("-s")
+        .arg(&script)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let client = cmd.spawn().expect("udhcpc");
+
+    let (d, discover) = recv_dhcp(&sock, MessageType::Discover, None);
+    assert_eq!(d.src_mac, client_mac, "Ethernet source");
+    assert_eq!(d.ip.src, Ipv4Addr::UNSPECIFIED);
+    assert_eq!(d.ip.dst, Ipv4Addr::BROADCAST);
+    assert_eq!((d.udp.src_port, d.udp.dst_port), (68, 67));
+    assert_eq!(discover.op, wire::BOOTREQUEST);
+    assert_eq!(discover.hardware_address(), &client_mac[..], "chaddr");
+    assert_eq!(discover.broadcast(), broadcast, "broadcast flag");
+    let prl = discover
+        .options
+        .parameter_request_list()
+        .expect("a parameter request list")
+        .to_vec();
+    for code in [1, 3, 6, 28] {
+        assert!(
+            prl.contains(&code),
+            "udhcpc asks for option {code}: {prl:?}"
+        );
+    }
+    let mut cid = vec![1u8];
+    cid.extend_from_slice(&client_mac);
+    assert_eq!(discover.options.client_id(), Some(&cid[..]), "client id");
+
+    send_reply(&sock, &discover, &seed_reply(&discover, MessageType::Offer));
+
+    let (_, request) = recv_dhcp(&sock, MessageType::Request, Some(discover.xid));
+    assert_eq!(request.options.server_id(), Some(SERVER));
+    assert_eq!(request.options.requested_address(), Some(OFFERED));
+    send_reply(&sock, &request, &seed_reply(&request, MessageType::Ack));
+
+    let done = client.wait_with_output().expect("udhcpc exit");
+    assert!(
+        done.status.success(),
+        "udhcpc failed: {}{}",
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let env = parse_env(&std::fs::read_to_string(&out).expect("udhcpc ran its script"));
+    assert_eq!(env["event"], "bound");
+    assert_eq!(env["ip"], "192.168.0.150");
+    assert_eq!(env["subnet"], "255.255.255.0");
+    assert_eq!(env["router"], "192.168.0.1");
+    assert_eq!(env["dns"], "192.168.0.1");
+    assert_eq!(env["broadcast"], "192.168.0.255");
+    assert_eq!(env["lease"], "1800");
+    assert_eq!(env["serverid"], "192.168.0.1");
+    assert_eq!(env["siaddr"], "192.168.0.1", "next-server");
+    assert_eq!(env["boot_file"], "pxelinux.0", "filename");
+}
+
+/// udhcpc leaves the broadcast flag clear: replies go by link-level unicast to chaddr.
+#[test]
+fn udhcpc_binds_with_link_level_unicast_replies() {
+    let b = peers::blocker(&[peers::UDHCPC]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    udhcpc_binds_through_our_packet_socket("wuni", &[], false);
+}
+
+/// `-B` sets the broadcast flag: replies go to ff:ff:ff:ff:ff:ff and
+/// 255.255.255.255. The client also presents itself as a PXE client, and the
+/// codec reads those options from the real packet.
+#[test]
+fn udhcpc_binds_with_broadcast_replies() {
+    let b = peers::blocker(&[peers::UDHCPC]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    udhcpc_binds_through_our_packet_socket(
+        "wbc",
+        &[
+            "-B",
+            "-V",
+            "PXEClient:Arch:00007:UNDI:003016",
+            "-x",
+            "0x5d:0007",
+        ],
+        true,
+    );
+}
+
+/// A PXE-looking DISCOVER from udhcpc decodes with its vendor class and
+/// architecture (the options the PXE classes of part 2 match on).
+#[test]
+fn decodes_pxe_options_from_a_real_client() {
+    let b = peers::blocker(&[peers::UDHCPC]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let (srv, cli, sif, cif) = server_and_client();
+    let sock = open_packet_socket(&srv, &sif);
+    let mut client = cli
+        .cmd(peers::UDHCPC)
+        .args(["-f", "-q", "-n", "-t", "1", "-T", "1", "-i", &cif])
+        .args(["-V", "PXEClient:Arch:00007:UNDI:003016", "-x", "0x5d:0007"])
+        .args(["-s", "/bin/true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("udhcpc");
+    let (_, discover) = recv_dhcp(&sock, MessageType::Discover, None);
+    let _ = client.kill();
+    let _ = client.wait();
+    assert_eq!(
+        discover.options.vendor_class(),
+        Some(&b"PXEClient:Arch:00007:UNDI:003016"[..])
+    );
+    assert_eq!(discover.options.client_arch(), Some(vec![7]));
+}
+
+/// A datagram the kernel of the client namespace sends over the veth (a
+/// unicast renewal from an ordinary UDP socket bound to port 68) reaches
+/// the packet socket with its UDP checksum not yet computed. It is accepted
+/// intact only because the socket reads `PACKET_AUXDATA`: verified as it
+/// stands on the wire, its checksum is wrong.
+#[test]
+fn kernel_sent_udp_over_a_veth_is_accepted_with_auxdata() {
+    let b = namespace_blocker();
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let (srv, cli, sif, cif) = server_and_client();
+    cli.addr(&cif, "192.168.0.50/24").unwrap();
+    let sock = open_packet_socket(&srv, &sif);
+    let client_mac = mac_of(&cli, &cif);
+
+    let mut renew = Packet {
+        xid: 0x5eed_0001,
+        ciaddr: Ipv4Addr::new(192, 168, 0, 50),
+        ..Packet::default()
+    };
+    renew.chaddr[..6].copy_from_slice(&client_mac);
+    renew.options.set_message_type(MessageType::Request);
+    renew.options.set(options::HOST_NAME, b"renewer".to_vec());
+    let mut bytes = Vec::new();
+    wire::encode(&renew, &mut bytes);
+    let sent = bytes.clone();
+    in_netns(&cli, move || {
+        let s = UdpSocket::bind("192.168.0.50:68").expect("bind 68");
+        s.send_to(&sent, "192.168.0.1:67").expect("send");
+    });
+
+    let (d, buf) = recv_until(&sock, |d, _| d.udp.src_port == 68)
+        .expect("the kernel-sent renewal was not received");
+    assert_eq!(&buf[d.payload.clone()], &bytes[..], "payload intact");
+    assert_eq!(d.ip.src, Ipv4Addr::new(192, 168, 0, 50));
+    assert_eq!(d.ip.dst, SERVER);
+    assert_eq!(d.src_mac, client_mac);
+    assert!(
+        d.checksum_not_ready,
+        "the kernel marked the frame CSUMNOTREADY"
+    );
+    let p = wire::decode(&buf[d.payload.clone()]).unwrap();
+    assert_eq!(p.xid, 0x5eed_0001);
+    assert_eq!(p.options.host_name(), Some(&b"renewer"[..]));
+    // Without the aux data the frame would be dropped.
+    assert_eq!(
+        packet::parse_frame(&buf[..d.payload.end], false),
+        Err(packet::FrameError::UdpChecksum)
+    );
+}
+
+/// Waits for an echo reply that answers (addr, id, seq), up to `wait`.
+fn echo_answered(s: &IcmpSocket, addr: Ipv4Addr, id: u16, seq: u16, wait: Duration) -> bool {
+    let deadline = Instant::now() + wait;
+    loop {
+        while let Some(r) = s.recv_reply().expect("recv") {
+            if r.answers(addr, id, seq) {
+                return true;
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        let mut fds = [nix::poll::PollFd::new(
+            s.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let ms = left.as_millis().min(1000) as u16;
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms));
+    }
+}
+
+/// Ping-check's socket (D-P-2, D-P-3): an address in use in another
+/// namespace answers the echo; an unused one does not within ISC's default
+/// one-second ping timeout.
+#[test]
+fn ping_check_tells_a_used_address_from_an_unused_one() {
+    let b = namespace_blocker();
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let (srv, cli, _sif, cif) = server_and_client();
+    cli.addr(&cif, "192.168.0.50/24").unwrap();
+    let s = in_netns(&srv, IcmpSocket::open).expect("raw ICMP socket");
+    let id = (std::process::id() & 0xffff) as u16;
+    let used = Ipv4Addr::new(192, 168, 0, 50);
+    let unused = Ipv4Addr::new(192, 168, 0, 77);
+
+    s.send_echo(used, id, 1).unwrap();
+    assert!(
+        echo_answered(&s, used, id, 1, READY),
+        "{used} did not answer"
+    );
+    s.send_echo(unused, id, 2).unwrap();
+    assert!(
+        !echo_answered(&s, unused, id, 2, Duration::from_secs(1)),
+        "{unused} answered"
+    );
+    // A reply is matched by its sequence too: the used address answers
+    // sequence 3, which does not answer sequence 4.
+    s.send_echo(used, id, 3).unwrap();
+    assert!(echo_answered(&s, used, id, 3, READY));
+    assert!(!echo_answered(&s, used, id, 4, Duration::from_millis(200)));
+}
