@@ -366,3 +366,191 @@ fn ping_check_tells_a_used_address_from_an_unused_one() {
     assert!(echo_answered(&s, used, id, 3, READY));
     assert!(!echo_answered(&s, used, id, 4, Duration::from_millis(200)));
 }
+
+/// The codec against the real ISC dhcpd 4.4 on the seed config: its OFFER
+/// and ACK to a udhcpc, captured by our packet socket in the client
+/// namespace, decode with the seed's values, re-encode to the very same
+/// bytes, and list their options in the order `order_reply_options` gives
+/// for udhcpc's parameter request list.
+#[test]
+fn isc_dhcpd_replies_decode_and_reencode_byte_for_byte() {
+    let b = peers::blocker(&[peers::ISC_DHCPD, peers::UDHCPC]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let dir = ScratchDir::new("wisc").unwrap();
+    let (srv, cli, sif, cif) = server_and_client();
+    let requests = open_packet_socket(&srv, &sif);
+    let replies = {
+        let cif = cif.clone();
+        let s = in_netns(&cli, move || PacketSocket::open(&cif, 68)).expect("packet socket");
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        s
+    };
+    let sink = SyslogSink::new().unwrap();
+    let conf = dir.path().join("dhcpd.conf");
+    let seed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("etc/dhcpd.conf"),
+    )
+    .unwrap();
+    std::fs::write(&conf, seed).unwrap();
+    let leases = dir.path().join("dhcpd.leases");
+    std::fs::write(&leases, "").unwrap();
+    let a = |p: &std::path::Path| p.display().to_string();
+    let _dhcpd = Daemon::spawn(
+        "isc-dhcpd",
+        Some(&srv),
+        Some(&sink),
+        peers::ISC_DHCPD,
+        &[
+            "-4".into(),
+            "-f".into(),
+            "-cf".into(),
+            a(&conf),
+            "-lf".into(),
+            a(&leases),
+            "-pf".into(),
+            a(&dir.path().join("dhcpd.pid")),
+            sif.clone(),
+        ],
+    )
+    .unwrap();
+    assert!(
+        sink.wait_for(READY, |r| r.msg.starts_with("Server starting service"))
+            .is_some(),
+        "ISC dhcpd did not start: {:?}",
+        sink.lines()
+    );
+    let client = cli
+        .cmd(peers::UDHCPC)
+        .args([
+            "-f",
+            "-q",
+            "-n",
+            "-t",
+            "5",
+            "-T",
+            "3",
+            "-i",
+            &cif,
+            "-s",
+            "/bin/true",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("udhcpc");
+
+    let (_, discover) = recv_dhcp(&requests, MessageType::Discover, None);
+    let prl = discover
+        .options
+        .parameter_request_list()
+        .unwrap_or_default()
+        .to_vec();
+    for t in [MessageType::Offer, MessageType::Ack] {
+        let (d, buf) = recv_until(&replies, |d, buf| {
+            d.udp.src_port == 67
+                && wire::decode(&buf[d.payload.clone()])
+                    .is_ok_and(|p| p.options.message_type() == Some(t) && p.xid == discover.xid)
+        })
+        .unwrap_or_else(|| panic!("no {t:?} from ISC dhcpd: {:?}", sink.lines()));
+        let isc = &buf[d.payload.clone()];
+        eprintln!(
+            "ISC {t:?}: {} bytes, options {:?}, prl {prl:?}",
+            isc.len(),
+            wire::decode(isc).map(|p| p.options.codes())
+        );
+        let p = wire::decode(isc).unwrap();
+        assert_eq!(p.siaddr, SERVER, "next-server");
+        assert_eq!(p.file_name(), b"pxelinux.0");
+        assert_eq!(p.options.server_id(), Some(SERVER));
+        assert_eq!(p.options.lease_time(), Some(1800));
+        assert_eq!(p.options.ips_of(options::ROUTERS), Some(vec![SERVER]));
+        assert!(isc.len() >= wire::MIN_BOOTP_LEN, "{} bytes", isc.len());
+        let mut ours = Vec::new();
+        wire::encode(&p, &mut ours);
+        assert_eq!(ours, isc, "{t:?} re-encoded differs");
+        assert_eq!(
+            wire::order_reply_options(&p.options, Some(&prl)).codes(),
+            p.options.codes(),
+            "{t:?}: ISC's option order for PRL {prl:?}"
+        );
+    }
+    let done = client.wait_with_output().expect("udhcpc");
+    assert!(done.status.success());
+}
+
+/// Option overload with a real client (RFC 2131 §4.1): an ACK whose options
+/// do not fit udhcpc's maximum message size carries some of them in `sname`
+/// (`file` holds pxelinux.0), and udhcpc reads them from there.
+#[test]
+fn udhcpc_reads_options_overloaded_into_sname() {
+    let b = peers::blocker(&[peers::UDHCPC]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let dir = ScratchDir::new("wovl").unwrap();
+    let (srv, cli, sif, cif) = server_and_client();
+    let sock = open_packet_socket(&srv, &sif);
+    let out = dir.path().join("bound.env");
+    let script = dir.path().join("udhcpc.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = bound ] && {{ echo ip=$ip; echo router=$router; echo hostname=$hostname; echo domain=$domain; echo boot_file=$boot_file; echo broadcast=$broadcast; }} > {o}.tmp && mv {o}.tmp {o}\nexit 0\n",
+            o = out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let client = cli
+        .cmd(peers::UDHCPC)
+        .args(["-f", "-q", "-n", "-t", "5", "-T", "3", "-i", &cif, "-s"])
+        .arg(&script)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("udhcpc");
+
+    // 249 characters in labels of 9, and a 40-character domain: together
+    // more than the 307 bytes the options field of a 576-byte message holds.
+    let hostname: String = (0..25)
+        .map(|i| format!("n{i:08}"))
+        .collect::<Vec<_>>()
+        .join(".");
+    let domain = "overloaded-into-sname.pxe.example.org.uk";
+    assert_eq!((hostname.len(), domain.len()), (249, 40));
+    let big = |req: &Packet, t: MessageType| {
+        let mut r = seed_reply(req, t);
+        r.options
+            .set(options::HOST_NAME, hostname.as_bytes().to_vec());
+        r.options.set(15, domain.as_bytes().to_vec());
+        r
+    };
+    let (_, discover) = recv_dhcp(&sock, MessageType::Discover, None);
+    assert!(discover.options.max_message_size().unwrap_or(576) < 1000);
+    send_reply(&sock, &discover, &big(&discover, MessageType::Offer));
+    let (_, request) = recv_dhcp(&sock, MessageType::Request, Some(discover.xid));
+    let ack = big(&request, MessageType::Ack);
+    let mut bytes = Vec::new();
+    let enc = wire::encode_reply_options(
+        &ack,
+        request.options.parameter_request_list(),
+        request.options.max_message_size(),
+        &mut bytes,
+    );
+    assert_eq!(enc.overload, 2, "sname carries options");
+    assert!(bytes.len() <= 548, "{} bytes", bytes.len());
+    send_reply(&sock, &request, &ack);
+
+    let done = client.wait_with_output().expect("udhcpc exit");
+    assert!(
+        done.status.success(),
+        "udhcpc failed: {}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let env = parse_env(&std::fs::read_to_string(&out).expect("udhcpc ran its script"));
+    assert_eq!(env["ip"], "192.168.0.150");
+    assert_eq!(env["router"], "192.168.0.1");
+    assert_eq!(env["hostname"], hostname);
+    assert_eq!(env["domain"], domain, "read from sname");
+    assert_eq!(env["broadcast"], "192.168.0.255");
+    assert_eq!(env["boot_file"], "pxelinux.0");
+}
