@@ -291,11 +291,17 @@ fn kernel_sent_udp_over_a_veth_is_accepted_with_auxdata() {
     let sent = bytes.clone();
     in_netns(&cli, move || {
         let s = UdpSocket::bind("192.168.0.50:68").expect("bind 68");
+        // The filter keeps other ports out: only the second datagram passes.
+        s.send_to(&sent, "192.168.0.1:69").expect("send");
         s.send_to(&sent, "192.168.0.1:67").expect("send");
     });
 
-    let (d, buf) = recv_until(&sock, |d, _| d.udp.src_port == 68)
-        .expect("the kernel-sent renewal was not received");
+    let (d, buf) =
+        recv_until(&sock, |_, _| true).expect("the kernel-sent renewal was not received");
+    assert_eq!(
+        d.udp.dst_port, 67,
+        "the BPF filter let another port through"
+    );
     assert_eq!(&buf[d.payload.clone()], &bytes[..], "payload intact");
     assert_eq!(d.ip.src, Ipv4Addr::new(192, 168, 0, 50));
     assert_eq!(d.ip.dst, SERVER);
@@ -553,4 +559,45 @@ fn udhcpc_reads_options_overloaded_into_sname() {
     assert_eq!(env["domain"], domain, "read from sname");
     assert_eq!(env["broadcast"], "192.168.0.255");
     assert_eq!(env["boot_file"], "pxelinux.0");
+}
+
+/// The interface facts the server starts from (D-IF-1): index, MAC, flags,
+/// MTU, and every IPv4 address with its netmask, an alias counted under its
+/// base interface.
+#[test]
+fn interface_facts_in_a_namespace() {
+    let b = namespace_blocker();
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let (srv, _cli, sif, _cif) = server_and_client();
+    srv.ip(&[
+        "addr",
+        "add",
+        "10.9.0.1/16",
+        "dev",
+        &sif,
+        "label",
+        &format!("{sif}:1"),
+    ])
+    .unwrap();
+    let name = sif.clone();
+    let all = in_netns(&srv, packet::interfaces).expect("interfaces");
+    let i = all.iter().find(|i| i.name == name).expect("the veth");
+    assert!(i.up && i.running && i.broadcast && !i.loopback && !i.point_to_point);
+    assert!(i.index > 0);
+    assert_eq!(i.mtu, Some(1500));
+    assert_eq!(i.mac, Some(mac_of(&srv, &sif)));
+    assert_eq!(
+        i.addrs,
+        vec![
+            (SERVER, Ipv4Addr::new(255, 255, 255, 0)),
+            (Ipv4Addr::new(10, 9, 0, 1), Ipv4Addr::new(255, 255, 0, 0)),
+        ]
+    );
+    assert!(all
+        .iter()
+        .any(|i| i.loopback && i.addrs.iter().any(|a| a.0.is_loopback())));
+    assert!(
+        !all.iter().any(|i| i.name.contains(':')),
+        "aliases are merged"
+    );
 }

@@ -114,6 +114,10 @@ pub enum FrameError {
     UdpChecksum,
     /// A frame this host sent (packet sockets see outgoing frames too).
     Outgoing,
+    /// A unicast frame for another host, seen because the interface is
+    /// promiscuous (a bridge port, a capture running): a renewal meant for
+    /// another server must not be answered here.
+    OtherHost,
 }
 
 impl std::fmt::Display for FrameError {
@@ -129,6 +133,7 @@ impl std::fmt::Display for FrameError {
             FrameError::BadUdpLength => "bad UDP length",
             FrameError::UdpChecksum => "bad UDP checksum",
             FrameError::Outgoing => "outgoing frame",
+            FrameError::OtherHost => "frame for another host",
         })
     }
 }
@@ -440,8 +445,10 @@ impl PacketSocket {
                 c = libc::CMSG_NXTHDR(&msg, c);
             }
         }
-        if from.sll_pkttype == libc::PACKET_OUTGOING {
-            return Ok(Err(FrameError::Outgoing));
+        match from.sll_pkttype {
+            libc::PACKET_OUTGOING => return Ok(Err(FrameError::Outgoing)),
+            libc::PACKET_OTHERHOST => return Ok(Err(FrameError::OtherHost)),
+            _ => {}
         }
         if n > buf.len() {
             return Ok(Err(FrameError::Truncated));

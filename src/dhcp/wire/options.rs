@@ -461,8 +461,10 @@ const LEADING: [u8; 3] = [MESSAGE_TYPE, SERVER_ID, LEASE_TIME];
 
 /// Orders reply options: [`LEADING`] first, then the codes in the client's
 /// parameter request list in its order, then everything else in the given
-/// order. When the reply does not fit the client's size, what is cut is
-/// what it did not ask for.
+/// order, and the relay agent information (82) last, where RFC 3046 §2.1
+/// puts it. When the reply does not fit the client's size, what is cut is
+/// what it did not ask for. ISC dhcpd 4.4 orders its replies the same way
+/// (the `isc_dhcpd_replies_decode_and_reencode_byte_for_byte` test).
 pub fn order_reply_options(options: &Options, prl: Option<&[u8]>) -> Options {
     let mut out = Options::new();
     let take = |code: u8, out: &mut Options| {
@@ -476,11 +478,16 @@ pub fn order_reply_options(options: &Options, prl: Option<&[u8]>) -> Options {
         take(c, &mut out);
     }
     for &c in prl.unwrap_or(&[]) {
-        take(c, &mut out);
+        if c != AGENT_INFO {
+            take(c, &mut out);
+        }
     }
     for o in options {
-        take(o.code, &mut out);
+        if o.code != AGENT_INFO {
+            take(o.code, &mut out);
+        }
     }
+    take(AGENT_INFO, &mut out);
     out
 }
 
@@ -566,5 +573,9 @@ mod tests {
         assert_eq!(ordered.codes(), vec![53, 54, 51, 1, 28, 3, 6]);
         let unordered = order_reply_options(&o, None);
         assert_eq!(unordered.codes(), vec![53, 54, 51, 6, 3, 1, 28]);
+        // relay agent information goes last even when asked for
+        o.set(AGENT_INFO, vec![1, 1, 0]);
+        let ordered = order_reply_options(&o, Some(&[82, 1]));
+        assert_eq!(ordered.codes(), vec![53, 54, 51, 1, 6, 3, 28, 82]);
     }
 }
