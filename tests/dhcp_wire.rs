@@ -601,3 +601,55 @@ fn interface_facts_in_a_namespace() {
         "aliases are merged"
     );
 }
+
+/// ISC's own client: a real dhclient binds with the seed's values from the
+/// OFFER and ACK the codec builds and the packet socket sends.
+#[test]
+fn dhclient_binds_through_our_packet_socket() {
+    let b = peers::blocker(&[peers::DHCLIENT]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let dir = ScratchDir::new("wdhcl").unwrap();
+    let (srv, cli, sif, cif) = server_and_client();
+    let sock = open_packet_socket(&srv, &sif);
+    let client_mac = mac_of(&cli, &cif);
+    let out = dir.path().join("bound.env");
+    let script = peers::dhclient_script(dir.path(), &out).unwrap();
+    let mut cmd = cli.cmd(peers::DHCLIENT);
+    cmd.arg("-1")
+        .arg("-sf")
+        .arg(&script)
+        .arg("-lf")
+        .arg(dir.path().join("dhclient.leases"))
+        .arg("-pf")
+        .arg(dir.path().join("dhclient.pid"))
+        .arg(&cif);
+    // dhclient returns once bound (it goes to the background then); it runs
+    // on its own thread while the test serves it.
+    let client = std::thread::spawn(move || cmd.output());
+
+    let (_, discover) = recv_dhcp(&sock, MessageType::Discover, None);
+    assert_eq!(discover.hardware_address(), &client_mac[..]);
+    send_reply(&sock, &discover, &seed_reply(&discover, MessageType::Offer));
+    let (_, request) = recv_dhcp(&sock, MessageType::Request, Some(discover.xid));
+    assert_eq!(request.options.server_id(), Some(SERVER));
+    assert_eq!(request.options.requested_address(), Some(OFFERED));
+    send_reply(&sock, &request, &seed_reply(&request, MessageType::Ack));
+
+    let st = client
+        .join()
+        .expect("dhclient thread")
+        .expect("dhclient ran");
+    assert!(
+        st.status.success(),
+        "dhclient: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let env = parse_env(&std::fs::read_to_string(&out).expect("dhclient ran its script"));
+    assert_eq!(env["reason"], "BOUND");
+    assert_eq!(env["ip"], "192.168.0.150");
+    assert_eq!(env["mask"], "255.255.255.0");
+    assert_eq!(env["router"], "192.168.0.1");
+    assert_eq!(env["filename"], "pxelinux.0");
+    assert_eq!(env["next_server"], "192.168.0.1");
+    assert_eq!(env["serverid"], "192.168.0.1");
+}
