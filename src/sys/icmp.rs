@@ -209,4 +209,11 @@ mod tests {
         bad[0] = 0; // reply type, but the checksum no longer matches
         assert_eq!(parse_reply(&with_ip(a, &bad)), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_datagrams_never_panic(d in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)) {
+            let _ = parse_reply(&d);
+        }
+    }
 }

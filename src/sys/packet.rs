@@ -710,6 +710,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_frames_never_panic(f in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), ready in proptest::prelude::any::<bool>()) {
+            let _ = parse_frame(&f, ready);
+        }
+
+        #[test]
+        fn built_frames_always_parse(payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600), sport in 1u16.., dport in 1u16.., src in proptest::prelude::any::<u32>(), dst in proptest::prelude::any::<u32>()) {
+            let src = SocketAddrV4::new(Ipv4Addr::from(src), sport);
+            let dst = SocketAddrV4::new(Ipv4Addr::from(dst), dport);
+            let f = build_frame(BROADCAST_MAC, [2, 0, 0, 0, 0, 9], src, dst, &payload).unwrap();
+            let d = parse_frame(&f, false).unwrap();
+            proptest::prop_assert_eq!(&f[d.payload], &payload[..]);
+            proptest::prop_assert_eq!((d.ip.src, d.udp.src_port), (*src.ip(), sport));
+            proptest::prop_assert_eq!((d.ip.dst, d.udp.dst_port), (*dst.ip(), dport));
+        }
+    }
+
     #[test]
     fn loopback_is_listed() {
         let all = interfaces().unwrap();

@@ -459,7 +459,7 @@ pub fn parse_agent_info(mut d: &[u8]) -> Option<Vec<AgentSubOption>> {
 /// the message type.
 const LEADING: [u8; 3] = [MESSAGE_TYPE, SERVER_ID, LEASE_TIME];
 
-/// Orders reply options: [`LEADING`] first, then the codes in the client's
+/// Orders reply options: the leading ones (message type, server identifier, lease time) first, then the codes in the client's
 /// parameter request list in its order, then everything else in the given
 /// order, and the relay agent information (82) last, where RFC 3046 §2.1
 /// puts it. When the reply does not fit the client's size, what is cut is
