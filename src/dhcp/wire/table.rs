@@ -1,6 +1,7 @@
 //! The standard DHCP option codes with the names and value types dhcpd.conf
-//! uses for them (dhcp-options(5); codes and layouts from RFC 2132, RFC 3004,
-//! RFC 3046, RFC 3397, RFC 4578, RFC 4702 and the others cited). The
+//! uses for them (dhcp-options(5) of ISC 4.4; codes and layouts from RFC 2132
+//! and the later RFCs that assign them). The names and codes are checked
+//! against ISC's own table by the `option_table_agrees_with_isc` test. The
 //! configuration model looks names up here to parse `option NAME VALUE;` and
 //! the server uses the types to check what it is about to send.
 //!
@@ -10,8 +11,10 @@
 /// One element of a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Atom {
-    /// 4 bytes.
+    /// `ip-address`: 4 bytes.
     IpAddress,
+    /// `ip6-address`: 16 bytes (inside option-6rd).
+    Ip6Address,
     /// `unsigned integer 8`.
     Uint8,
     /// `unsigned integer 16`.
@@ -27,16 +30,21 @@ pub enum Atom {
     /// `string`: the rest of the option, any bytes (written as a quoted
     /// string or colon-separated hex).
     String,
+    /// `domain-name`: one name in DNS wire format, uncompressed.
+    DomainName,
+    /// `domain-list`: names in DNS wire format, with compression (RFC 3397).
+    DomainList,
 }
 
 impl Atom {
     /// Fixed wire size, or None for the variable-length rest-of-option atoms.
     pub fn size(self) -> Option<usize> {
         match self {
+            Atom::Ip6Address => Some(16),
             Atom::IpAddress | Atom::Uint32 | Atom::Int32 => Some(4),
             Atom::Uint16 => Some(2),
             Atom::Uint8 | Atom::Boolean => Some(1),
-            Atom::Text | Atom::String => None,
+            Atom::Text | Atom::String | Atom::DomainName | Atom::DomainList => None,
         }
     }
 }
@@ -46,24 +54,28 @@ impl Atom {
 pub enum OptionType {
     /// One of an atom (`ip-address`, `uint8`, `text`, …).
     One(Atom),
-    /// One or more of an atom (`ip-address [, ip-address…]`).
+    /// One or more of a fixed-size atom (`ip-address [, ip-address…]`).
     Array(Atom),
     /// One or more pairs of addresses (policy filters, static routes).
     IpAddressPairs,
     /// A fixed sequence of atoms, the last of which may be variable
     /// (`uint8 uint8 uint8` for option 94, `uint8 string` for option 97).
     Record(&'static [Atom]),
-    /// A boolean followed by one or more addresses (option 78).
-    BooleanIpAddresses,
-    /// A list of domain names in DNS wire format with compression (RFC 3397).
-    DomainList,
-    /// Sub-options of another option space (43, 81, 82, 124, 125).
+    /// A fixed sequence of atoms, then one or more of another
+    /// (`boolean` then addresses for option 78).
+    RecordThenArray(&'static [Atom], Atom),
+    /// Sub-options of another option space (43, 63, 81, 82, 124, 125).
     Encapsulated,
 }
 
 impl OptionType {
-    /// Whether a value of `len` bytes can be of this type.
+    /// Whether a value of `len` bytes can be of this type. Variable atoms
+    /// are not parsed here, only counted as "any length".
     pub fn valid_length(self, len: usize) -> bool {
+        fn fixed(atoms: &[Atom]) -> (usize, bool) {
+            let n = atoms.iter().filter_map(|a| a.size()).sum();
+            (n, atoms.iter().any(|a| a.size().is_none()))
+        }
         match self {
             OptionType::One(a) => a.size().is_none_or(|n| n == len),
             OptionType::Array(a) => match a.size() {
@@ -71,16 +83,16 @@ impl OptionType {
                 None => len > 0,
             },
             OptionType::IpAddressPairs => len >= 8 && len.is_multiple_of(8),
-            OptionType::Record(atoms) => {
-                let fixed: usize = atoms.iter().filter_map(|a| a.size()).sum();
-                if atoms.iter().any(|a| a.size().is_none()) {
-                    len >= fixed
-                } else {
-                    len == fixed
-                }
+            OptionType::Record(atoms) => match fixed(atoms) {
+                (n, true) => len >= n,
+                (n, false) => len == n,
+            },
+            OptionType::RecordThenArray(atoms, each) => {
+                let (n, _) = fixed(atoms);
+                let m = each.size().unwrap_or(1);
+                len >= n + m && (len - n).is_multiple_of(m)
             }
-            OptionType::BooleanIpAddresses => len >= 5 && (len - 1).is_multiple_of(4),
-            OptionType::DomainList | OptionType::Encapsulated => true,
+            OptionType::Encapsulated => true,
         }
     }
 }
@@ -183,16 +195,19 @@ pub static STANDARD: &[OptionDef] = &[
         Array(IpAddress),
     ),
     def(77, "user-class", One(String)),
-    def(78, "slp-directory-agent", BooleanIpAddresses),
+    def(
+        78,
+        "slp-directory-agent",
+        RecordThenArray(&[Boolean], IpAddress),
+    ),
     def(79, "slp-service-scope", Record(&[Boolean, Text])),
     def(81, "fqdn", Encapsulated),
     def(82, "relay-agent-information", Encapsulated),
     def(85, "nds-servers", Array(IpAddress)),
     def(86, "nds-tree-name", One(Text)),
     def(87, "nds-context", One(Text)),
-    def(88, "bcms-controller-names", DomainList),
+    def(88, "bcms-controller-names", One(DomainList)),
     def(89, "bcms-controller-address", Array(IpAddress)),
-    def(90, "authenticate", One(String)),
     def(91, "client-last-transaction-time", One(Uint32)),
     def(92, "associated-ip", Array(IpAddress)),
     // 93, 94 and 97 (RFC 4578) are predefined from ISC 4.x on; 3.0.5
@@ -211,9 +226,32 @@ pub static STANDARD: &[OptionDef] = &[
     def(116, "auto-config", One(Uint8)),
     def(117, "name-service-search", Array(Uint16)),
     def(118, "subnet-selection", One(IpAddress)),
-    def(119, "domain-search", DomainList),
-    def(124, "vivco", One(String)),
-    def(125, "vivso", One(String)),
+    def(119, "domain-search", One(DomainList)),
+    def(124, "vivco", Encapsulated),
+    def(125, "vivso", Encapsulated),
+    def(137, "v4-lost", One(DomainName)),
+    def(138, "capwap-ac-v4", Array(IpAddress)),
+    def(141, "sip-ua-cs-domains", One(DomainList)),
+    def(142, "ipv4-address-andsf", Array(IpAddress)),
+    def(
+        146,
+        "rdnss-selection",
+        Record(&[Uint8, IpAddress, IpAddress, DomainList]),
+    ),
+    def(150, "tftp-server-address", Array(IpAddress)),
+    def(159, "v4-portparams", Record(&[Uint8, Uint8, Uint16])),
+    def(160, "v4-captive-portal", One(Text)),
+    // RFC 5071's PXELINUX options under the names ISC 4.x gives them in the
+    // `dhcp` space; 3.0.5 configurations declare their own `pxelinux` space.
+    def(209, "loader-configfile", One(Text)),
+    def(210, "loader-pathprefix", One(Text)),
+    def(211, "loader-reboottime", One(Uint32)),
+    def(
+        212,
+        "option-6rd",
+        RecordThenArray(&[Uint8, Uint8, Ip6Address], IpAddress),
+    ),
+    def(213, "v4-access-domain", One(DomainName)),
 ];
 
 /// The standard option with this code.
@@ -267,6 +305,8 @@ mod tests {
         assert!(Record(&[Uint8, Uint8, Uint8]).valid_length(3));
         assert!(!Record(&[Uint8, Uint8, Uint8]).valid_length(4));
         assert!(Record(&[Uint8, String]).valid_length(17));
-        assert!(BooleanIpAddresses.valid_length(9));
+        assert!(RecordThenArray(&[Boolean], IpAddress).valid_length(9));
+        assert!(!RecordThenArray(&[Boolean], IpAddress).valid_length(1));
+        assert!(RecordThenArray(&[Uint8, Uint8, Ip6Address], IpAddress).valid_length(22));
     }
 }
