@@ -665,6 +665,8 @@ fn dhclient_binds_through_our_packet_socket() {
 
 const QEMU: &str = "/usr/bin/qemu-system-x86_64";
 const IPXE_ROM: &str = "/usr/lib/ipxe/qemu/pxe-e1000.rom";
+const IPXE_EFI_ROM: &str = "/usr/lib/ipxe/qemu/efi-e1000.rom";
+const OVMF: &str = "/usr/share/ovmf/OVMF.fd";
 
 /// A real PXE ROM: QEMU's BIOS iPXE (e1000) on a tap in the server
 /// namespace. Its DISCOVER decodes with the PXE options (60, 93, 94, 97, and
@@ -674,6 +676,21 @@ const IPXE_ROM: &str = "/usr/lib/ipxe/qemu/pxe-e1000.rom";
 fn ipxe_takes_our_offer_and_ack_and_fetches_the_boot_file() {
     let b = peers::blocker(&[QEMU, IPXE_ROM]);
     require!(b.is_none(), "{}", b.unwrap_or_default());
+    ipxe_boots_from_our_replies(None, 0, "pxelinux.0");
+}
+
+/// The same with UEFI firmware (OVMF and iPXE's EFI driver): the client
+/// says architecture 7 (EFI x86-64) and fetches the EFI loader it is given.
+#[test]
+fn uefi_ipxe_takes_our_offer_and_ack_and_fetches_the_boot_file() {
+    let b = peers::blocker(&[QEMU, IPXE_EFI_ROM, OVMF]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    ipxe_boots_from_our_replies(Some(OVMF), 7, "syslinux.efi");
+}
+
+/// Boots QEMU (`bios` firmware, else SeaBIOS) into iPXE, answers it with
+/// the seed's values and `file`, and checks its DISCOVER says `arch`.
+fn ipxe_boots_from_our_replies(bios: Option<&str>, arch: u16, file: &str) {
     let srv = Netns::new("wipxe").expect("namespace");
     let (br, tap) = (unique_name("wbr"), unique_name("wtap"));
     srv.bridge(&br).unwrap();
@@ -688,6 +705,7 @@ fn ipxe_takes_our_offer_and_ack_and_fetches_the_boot_file() {
         .args(["-machine", "pc", "-m", "128", "-display", "none"])
         .args(["-serial", "null", "-monitor", "none", "-no-reboot"])
         .args(["-boot", "n", "-accel", "tcg"])
+        .args(bios.map(|b| vec!["-bios", b]).unwrap_or_default())
         .arg("-netdev")
         .arg(format!("tap,id=n0,ifname={tap},script=no,downscript=no"))
         .args(["-device", "e1000,netdev=n0,mac=52:54:00:12:34:56"])
@@ -715,24 +733,30 @@ fn ipxe_takes_our_offer_and_ack_and_fetches_the_boot_file() {
     let discover = wire::decode(&buf[d.payload]).expect("decoded above");
     assert_eq!(discover.hardware_address(), &mac[..]);
     let o = &discover.options;
+    let vendor = format!("PXEClient:Arch:{arch:05}:UNDI:");
     assert!(
         o.vendor_class()
-            .is_some_and(|v| v.starts_with(b"PXEClient:Arch:00000:UNDI:")),
+            .is_some_and(|v| v.starts_with(vendor.as_bytes())),
         "{:?}",
         o.vendor_class().map(String::from_utf8_lossy)
     );
-    assert_eq!(o.client_arch(), Some(vec![0]), "BIOS x86");
+    assert_eq!(o.client_arch(), Some(vec![arch]), "client architecture");
     assert!(o.client_ndi().is_some(), "option 94");
     assert!(o.client_uuid().is_some_and(|u| u.0 == 0), "option 97");
     assert_eq!(o.user_class(), Some(&b"iPXE"[..]));
     let prl = o.parameter_request_list().unwrap_or_default();
     assert!(prl.contains(&67) && prl.contains(&66), "{prl:?}");
 
-    send_reply(&sock, &discover, &seed_reply(&discover, MessageType::Offer));
+    let reply = |req: &Packet, t: MessageType| {
+        let mut r = seed_reply(req, t);
+        assert!(r.set_file_name(file.as_bytes()));
+        r
+    };
+    send_reply(&sock, &discover, &reply(&discover, MessageType::Offer));
     let (_, request) = recv_dhcp(&sock, MessageType::Request, Some(discover.xid));
     assert_eq!(request.options.requested_address(), Some(OFFERED));
     assert_eq!(request.options.server_id(), Some(SERVER));
-    send_reply(&sock, &request, &seed_reply(&request, MessageType::Ack));
+    send_reply(&sock, &request, &reply(&request, MessageType::Ack));
 
     let mut rrq = [0u8; 600];
     let got = tftp.recv_from(&mut rrq);
@@ -744,8 +768,9 @@ fn ipxe_takes_our_offer_and_ack_and_fetches_the_boot_file() {
         std::net::IpAddr::V4(OFFERED),
         "iPXE took our address"
     );
+    let want = format!("\0\x01{file}\0");
     assert!(
-        rrq[..n].starts_with(b"\0\x01pxelinux.0\0"),
+        rrq[..n].starts_with(want.as_bytes()),
         "{:?}",
         String::from_utf8_lossy(&rrq[..n])
     );
