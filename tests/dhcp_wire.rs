@@ -298,11 +298,12 @@ fn kernel_sent_udp_over_a_veth_is_accepted_with_auxdata() {
     let mut bytes = Vec::new();
     wire::encode(&renew, &mut bytes);
     let sent = bytes.clone();
-    in_netns(&cli, move || {
+    let client = in_netns(&cli, move || {
         let s = UdpSocket::bind("192.168.0.50:68").expect("bind 68");
         // The filter keeps other ports out: only the second datagram passes.
         s.send_to(&sent, "192.168.0.1:69").expect("send");
         s.send_to(&sent, "192.168.0.1:67").expect("send");
+        s
     });
 
     let (d, buf) =
@@ -327,6 +328,23 @@ fn kernel_sent_udp_over_a_veth_is_accepted_with_auxdata() {
         packet::parse_frame(&buf[..d.payload.end], false),
         Err(packet::FrameError::UdpChecksum)
     );
+
+    // The other way: a frame we build is taken by the client kernel's UDP
+    // stack, which verifies both checksums.
+    sock.send(
+        d.src_mac,
+        SocketAddrV4::new(SERVER, 67),
+        SocketAddrV4::new(d.ip.src, 68),
+        b"reply",
+    )
+    .expect("send");
+    client.set_read_timeout(Some(READY)).unwrap();
+    let mut got = [0u8; 16];
+    let (n, from) = client
+        .recv_from(&mut got)
+        .expect("the client kernel took our frame");
+    assert_eq!(&got[..n], b"reply");
+    assert_eq!(from, std::net::SocketAddr::from((SERVER, 67)));
 }
 
 /// Waits for an echo reply that answers (addr, id, seq), up to `wait`.
@@ -950,4 +968,106 @@ fn option_types_agree_with_isc() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A real renewal (RFC 2131 §4.4.5): udhcpc, bound and configured, is told
+/// to renew (SIGUSR1) and unicasts its REQUEST from the kernel's UDP stack,
+/// so it reaches the packet socket with its checksum not ready; it decodes
+/// intact, and our unicast ACK (built with its checksums) is accepted by
+/// udhcpc's ordinary UDP socket.
+#[test]
+fn udhcpc_renews_through_our_packet_socket() {
+    let b = peers::blocker(&[peers::UDHCPC]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let dir = ScratchDir::new("wren").unwrap();
+    let (srv, cli, sif, cif) = server_and_client();
+    let sock = open_packet_socket(&srv, &sif);
+    let client_mac = mac_of(&cli, &cif);
+    let out = dir.path().join("event.env");
+    let script = dir.path().join("udhcpc.sh");
+    // On bound the script configures the address, as a real one does: a
+    // renewal leaves from it.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in bound) ip addr add $ip/24 dev $interface ;; esac\ncase \"$1\" in bound|renew) {{ echo event=$1; echo ip=$ip; echo lease=$lease; echo serverid=$serverid; }} > {o}.tmp && mv {o}.tmp {o} ;; esac\nexit 0\n",
+            o = out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut client = cli
+        .cmd(peers::UDHCPC)
+        .args(["-f", "-t", "5", "-T", "3", "-i", &cif, "-s"])
+        .arg(&script)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("udhcpc");
+    let event = || {
+        std::fs::read_to_string(&out)
+            .map(|t| parse_env(&t))
+            .unwrap_or_default()
+    };
+
+    let (_, discover) = recv_dhcp(&sock, MessageType::Discover, None);
+    send_reply(&sock, &discover, &seed_reply(&discover, MessageType::Offer));
+    let (_, request) = recv_dhcp(&sock, MessageType::Request, Some(discover.xid));
+    send_reply(&sock, &request, &seed_reply(&request, MessageType::Ack));
+    assert!(
+        wait_until(READY, || event().get("event").map(String::as_str)
+            == Some("bound")),
+        "udhcpc did not bind"
+    );
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(client.id() as i32),
+        nix::sys::signal::Signal::SIGUSR1,
+    )
+    .expect("SIGUSR1");
+    let (d, renew) = recv_dhcp(&sock, MessageType::Request, None);
+    assert!(d.checksum_not_ready, "a kernel-sent renewal");
+    assert_eq!(d.ip.src, OFFERED);
+    assert_eq!(d.ip.dst, SERVER, "unicast to the server");
+    assert_eq!(d.src_mac, client_mac);
+    assert_eq!(renew.ciaddr, OFFERED);
+    assert_eq!(renew.options.server_id(), None, "RENEWING has no server id");
+    assert_eq!(renew.options.requested_address(), None);
+    assert_eq!(renew.hardware_address(), &client_mac[..]);
+
+    // busybox 1.35 opens its listening UDP socket only after it has sent
+    // the renewal: an ACK that came sooner would find no socket. (A real
+    // server answers after its lease is on disk.) Wait for the socket.
+    assert!(
+        wait_udp_port(&cli, 68, READY),
+        "udhcpc opened no UDP socket for the reply"
+    );
+    // The ACK goes to ciaddr (RFC 2131 §4.1), at the link level to chaddr.
+    let mut ack = seed_reply(&renew, MessageType::Ack);
+    ack.ciaddr = renew.ciaddr;
+    ack.options.set_u32(options::LEASE_TIME, 3600);
+    let mut bytes = Vec::new();
+    wire::encode_reply_options(
+        &ack,
+        renew.options.parameter_request_list(),
+        renew.options.max_message_size(),
+        &mut bytes,
+    );
+    sock.send(
+        client_mac,
+        SocketAddrV4::new(SERVER, 67),
+        SocketAddrV4::new(renew.ciaddr, 68),
+        &bytes,
+    )
+    .expect("send ACK");
+    let renewed = wait_until(READY, || {
+        event().get("event").map(String::as_str) == Some("renew")
+    });
+    let _ = client.kill();
+    let _ = client.wait();
+    assert!(renewed, "udhcpc did not take the renewal ACK");
+    let env = event();
+    assert_eq!(env["ip"], "192.168.0.150");
+    assert_eq!(env["lease"], "3600");
+    assert_eq!(env["serverid"], "192.168.0.1");
 }
