@@ -770,16 +770,47 @@ fn ipxe_boots_from_our_replies(bios: Option<&str>, arch: u16, file: &str) {
         assert!(r.set_file_name(file.as_bytes()));
         r
     };
+    // Serve as a server does until the TFTP request comes: every DISCOVER
+    // gets an OFFER and every REQUEST an ACK, so a reply the slow emulated
+    // guest missed is answered again when it retransmits.
     send_reply(&sock, &discover, &reply(&discover, MessageType::Offer));
-    let (_, request) = recv_dhcp(&sock, MessageType::Request, Some(discover.xid));
-    assert_eq!(request.options.requested_address(), Some(OFFERED));
-    assert_eq!(request.options.server_id(), Some(SERVER));
-    send_reply(&sock, &request, &reply(&request, MessageType::Ack));
-
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    tftp.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut request = None;
     let mut rrq = [0u8; 600];
-    let got = tftp.recv_from(&mut rrq);
+    let deadline = Instant::now() + boot;
+    let got = loop {
+        match tftp.recv_from(&mut rrq) {
+            Ok(got) => break Some(got),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("tftp socket: {e}"),
+        }
+        if Instant::now() >= deadline {
+            break None;
+        }
+        let mut buf = vec![0u8; 2048];
+        let Ok(Ok(d)) = sock.recv(&mut buf) else {
+            continue;
+        };
+        let Ok(p) = wire::decode(&buf[d.payload]) else {
+            continue;
+        };
+        match p.options.message_type() {
+            Some(MessageType::Discover) => send_reply(&sock, &p, &reply(&p, MessageType::Offer)),
+            Some(MessageType::Request) => {
+                send_reply(&sock, &p, &reply(&p, MessageType::Ack));
+                request.get_or_insert(p);
+            }
+            _ => {}
+        }
+    };
     let _ = qemu.kill();
     let _ = qemu.wait();
+    let request = request.expect("no REQUEST from iPXE after our OFFER");
+    assert_eq!(request.options.requested_address(), Some(OFFERED));
+    assert_eq!(request.options.server_id(), Some(SERVER));
     let (n, from) = got.expect("no TFTP request from iPXE after our ACK");
     assert_eq!(
         from.ip(),
