@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod dhcp_wire;
 mod foundation;
 mod lab;
 mod pxelinux_corpus;

@@ -6,6 +6,8 @@
 //! Callers never touch libc; they get small safe types from here.
 
 pub mod daemon;
+pub mod icmp;
+pub mod packet;
 pub mod pidfile;
 pub mod privilege;
 pub mod signals;
