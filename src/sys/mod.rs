@@ -6,8 +6,10 @@
 //! Callers never touch libc; they get small safe types from here.
 
 pub mod daemon;
+pub mod fsys;
 pub mod pidfile;
 pub mod privilege;
+pub mod regex;
 pub mod signals;
 pub mod syslog;
 pub mod udp;
