@@ -4,7 +4,9 @@
 //! under the root), `access` (hosts.allow/deny), `config` (flags) and
 //! `server` (standalone and inetd serving).
 
+pub mod fs;
 pub mod netascii;
 pub mod options;
+pub mod remap;
 pub mod transfer;
 pub mod wire;
