@@ -4,6 +4,7 @@
 //! under the root), `access` (hosts.allow/deny), `config` (flags) and
 //! `server` (standalone and inetd serving).
 
+pub mod access;
 pub mod fs;
 pub mod netascii;
 pub mod options;
