@@ -5,6 +5,7 @@
 //! `server` (standalone and inetd serving).
 
 pub mod access;
+pub mod config;
 pub mod fs;
 pub mod netascii;
 pub mod options;
