@@ -10,5 +10,6 @@ pub mod fs;
 pub mod netascii;
 pub mod options;
 pub mod remap;
+pub mod server;
 pub mod transfer;
 pub mod wire;

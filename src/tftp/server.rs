@@ -1,0 +1,1011 @@
+//! Serving: start-up in tftp-hpa's order (T-REQ-1), inetd `wait = yes` mode
+//! (T-INETD: the socket is fd 0, linger `-t` seconds, exit when idle and no
+//! transfer runs), standalone `-l`, and a fixed pool of worker threads
+//! started at launch. Each worker runs a poll loop over many transfers, so a
+//! slow or vanished client never stalls another. Every transfer has its own
+//! ephemeral socket bound to the address the request was sent to (or, with
+//! `--single-port`, shares the listening socket). Hot files are kept in
+//! memory and shared.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::net::{Ipv4Addr, SocketAddrV4, ToSocketAddrs, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver as ChanRx, Sender as ChanTx};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use super::access::HostsAccess;
+use super::config::{self, Config};
+use super::fs::FileAccess;
+use super::options::{self, Limits};
+use super::remap::{self, Outcome, RemapTable};
+use super::transfer::{
+    FileSource, FinishWrite, MemSource, NetasciiSink, NetasciiSource, Params, PlainSink, Receiver, Sender, Source,
+    Step,
+};
+use super::wire::{self, Direction, Mode, Packet};
+use crate::sys::syslog::{self, sanitize, Level};
+use crate::sys::udp::PktSocket;
+
+/// The daemon name tcp_wrappers rules are written for.
+pub const DAEMON_NAME: &str = "in.tftpd";
+
+/// Largest datagram we accept (a 65464-byte block plus headers).
+const MAX_PACKET: usize = 65536;
+
+/// A hot file is kept in memory if it is at most this big…
+const CACHE_FILE_MAX: u64 = 8 << 20;
+/// …and all cached files together stay under this.
+const CACHE_TOTAL_MAX: u64 = 32 << 20;
+
+/// A fatal start-up or serving error: exit code and log text.
+#[derive(Debug)]
+pub struct Fatal {
+    pub code: i32,
+    pub message: String,
+}
+
+fn fatal(code: i32, message: impl Into<String>) -> Fatal {
+    Fatal {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Everything a worker needs to turn a request into a transfer.
+#[derive(Debug)]
+struct Shared {
+    access: FileAccess,
+    hosts: HostsAccess,
+    remap: RwLock<Arc<RemapTable>>,
+    limits: Limits,
+    retransmit_us: u64,
+    verbosity: u32,
+    port_range: Option<(u16, u16)>,
+    cache: Mutex<Cache>,
+    active: AtomicUsize,
+    /// Woken when a transfer ends (inetd mode waits for the last one).
+    done_tx: UnixDatagram,
+}
+
+/// Contents of recently served files, keyed by identity and version.
+#[derive(Debug, Default)]
+struct Cache {
+    files: HashMap<(u64, u64, u64, i64, i64), (Arc<Vec<u8>>, u64)>,
+    total: u64,
+    tick: u64,
+}
+
+impl Cache {
+    fn get_or_load(&mut self, f: &mut File, meta: &std::fs::Metadata) -> Option<Arc<Vec<u8>>> {
+        if !meta.is_file() || meta.size() > CACHE_FILE_MAX {
+            return None;
+        }
+        let key = (meta.dev(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec());
+        self.tick += 1;
+        if let Some((data, used)) = self.files.get_mut(&key) {
+            *used = self.tick;
+            return Some(data.clone());
+        }
+        let mut buf = Vec::with_capacity(meta.size() as usize);
+        f.read_to_end(&mut buf).ok()?;
+        if buf.len() as u64 != meta.size() {
+            return None;
+        }
+        while self.total + meta.size() > CACHE_TOTAL_MAX {
+            let oldest = self.files.iter().min_by_key(|(_, (_, u))| *u).map(|(k, _)| *k)?;
+            if let Some((d, _)) = self.files.remove(&oldest) {
+                self.total -= d.len() as u64;
+            }
+        }
+        let data = Arc::new(buf);
+        self.total += meta.size();
+        self.files.insert(key, (data.clone(), self.tick));
+        Some(data)
+    }
+}
+
+/// One received request, handed from the listener to a worker.
+#[derive(Debug)]
+struct Job {
+    packet: Vec<u8>,
+    peer: SocketAddrV4,
+    local: Ipv4Addr,
+}
+
+/// How a transfer talks to its client.
+#[derive(Debug)]
+enum Endpoint {
+    Own(UdpSocket),
+    /// `--single-port`: replies leave from the listening socket.
+    Shared,
+}
+
+enum Machine {
+    Read(Sender),
+    Write(Receiver),
+}
+
+impl Machine {
+    fn start(&mut self) -> Step {
+        match self {
+            Machine::Read(s) => s.start(),
+            Machine::Write(r) => r.start(),
+        }
+    }
+    fn on_packet(&mut self, p: &[u8]) -> Step {
+        match self {
+            Machine::Read(s) => s.on_packet(p),
+            Machine::Write(r) => r.on_packet(p),
+        }
+    }
+    fn on_timeout(&mut self) -> Step {
+        match self {
+            Machine::Read(s) => s.on_timeout(),
+            Machine::Write(r) => r.on_timeout(),
+        }
+    }
+    fn outbox(&self) -> Vec<&[u8]> {
+        match self {
+            Machine::Read(s) => s.outbox(),
+            Machine::Write(r) => r.outbox(),
+        }
+    }
+    fn timeout_us(&self) -> u64 {
+        match self {
+            Machine::Read(s) => s.timeout_us(),
+            Machine::Write(r) => r.timeout_us(),
+        }
+    }
+}
+
+struct Transfer {
+    endpoint: Endpoint,
+    peer: SocketAddrV4,
+    local: Ipv4Addr,
+    machine: Machine,
+    deadline: Instant,
+}
+
+fn send_on(endpoint: &Endpoint, shared_sock: Option<&PktSocket>, buf: &[u8], peer: SocketAddrV4, local: Ipv4Addr) {
+    let r = match endpoint {
+        Endpoint::Own(s) => s.send(buf).map(|_| ()),
+        Endpoint::Shared => match shared_sock {
+            Some(s) => s.send_from(buf, peer, Some(local)).map(|_| ()),
+            None => Ok(()),
+        },
+    };
+    if let Err(e) = r {
+        // A vanished client (ECONNREFUSED from an ICMP error) ends nothing here: the retransmit timer does.
+        if e.kind() != io::ErrorKind::ConnectionRefused {
+            syslog::log(Level::Warning, &format!("tftpd: write: {}", crate::sys::fsys::error_text(&e)));
+        }
+    }
+}
+
+fn log_nak(sh: &Shared, code: u16, msg: &str, peer: SocketAddrV4) {
+    if sh.verbosity >= 2 {
+        syslog::log(Level::Info, &format!("sending NAK ({code}, {msg}) to {}", peer.ip()));
+    }
+}
+
+/// Creates the transfer socket: bound to the address the request was sent to,
+/// on an ephemeral port or one from `-R`, connected to the client (T-REQ-1).
+fn transfer_socket(local: Ipv4Addr, peer: SocketAddrV4, range: Option<(u16, u16)>) -> io::Result<UdpSocket> {
+    let sock = match range {
+        None => UdpSocket::bind(SocketAddrV4::new(local, 0))?,
+        Some((from, to)) => {
+            let span = u32::from(to - from) + 1;
+            let start = (std::process::id().wrapping_add(peer.port() as u32)) % span;
+            let mut found = None;
+            for i in 0..span {
+                let port = from + ((start + i) % span) as u16;
+                if let Ok(s) = UdpSocket::bind(SocketAddrV4::new(local, port)) {
+                    found = Some(s);
+                    break;
+                }
+            }
+            found.ok_or_else(|| io::Error::from(io::ErrorKind::AddrInUse))?
+        }
+    };
+    sock.connect(peer)?;
+    let pkt = PktSocket::from_owned(OwnedFd::from(sock))?;
+    let _ = pkt.set_pmtudisc_dont();
+    let sock = pkt.udp().try_clone()?;
+    sock.set_nonblocking(true)?;
+    Ok(sock)
+}
+
+/// Turns a request into a running transfer, or answers it with an error.
+fn begin(sh: &Shared, job: Job, shared_sock: Option<&PktSocket>) -> Option<Transfer> {
+    let Job { packet, peer, local } = job;
+    if !sh.hosts.permits(DAEMON_NAME, *peer.ip()) {
+        syslog::log(Level::Warning, &format!("connection refused from {}", peer.ip()));
+        return None;
+    }
+    let endpoint = match shared_sock {
+        Some(_) => Endpoint::Shared,
+        None => match transfer_socket(local, peer, sh.port_range) {
+            Ok(s) => Endpoint::Own(s),
+            Err(e) => {
+                syslog::log(Level::Err, &format!("bind: {}", crate::sys::fsys::error_text(&e)));
+                return None;
+            }
+        },
+    };
+    let nak = |code: u16, msg: &str| {
+        log_nak(sh, code, msg, peer);
+        send_on(&endpoint, shared_sock, &wire::error_packet(code, msg), peer, local);
+    };
+    let req = match wire::decode(&packet) {
+        Ok(Packet::Request(r)) => r,
+        Ok(_) => return None,
+        Err(e) => {
+            if let Some((code, msg)) = e.reply() {
+                nak(code, msg);
+            }
+            return None;
+        }
+    };
+    let table = sh.remap.read().map(|t| t.clone()).unwrap_or_default();
+    let mut name = req.filename.clone();
+    if !table.is_empty() {
+        let verbose = sh.verbosity >= 3;
+        let mut trace = |l: String| {
+            if verbose {
+                syslog::log(Level::Info, &l);
+            }
+        };
+        match table.apply(&req.filename, req.direction, *peer.ip(), &mut trace) {
+            Outcome::Name(n) => name = n,
+            Outcome::Denied(msg) => {
+                log_request(sh, &req, &name, peer);
+                nak(2, &String::from_utf8_lossy(&msg));
+                return None;
+            }
+            Outcome::Loop { last } => {
+                syslog::log(
+                    Level::Warning,
+                    &format!(
+                        "remap: Breaking loop, input = {}, last = {}",
+                        sanitize(&req.filename, 512),
+                        sanitize(&last, 512)
+                    ),
+                );
+                nak(2, "Remap table failure");
+                return None;
+            }
+        }
+    }
+    log_request(sh, &req, &name, peer);
+    let base_us = sh.retransmit_us;
+    let machine = match req.direction {
+        Direction::Read => {
+            let (mut file, meta) = match sh.access.open_read(&name) {
+                Ok(x) => x,
+                Err(n) => {
+                    nak(n.code, &n.message);
+                    return None;
+                }
+            };
+            let neg = match options::negotiate(&req, meta.size(), &sh.limits) {
+                Ok(n) => n,
+                Err(r) => {
+                    nak(8, r.0);
+                    return None;
+                }
+            };
+            let cached = sh.cache.lock().ok().and_then(|mut c| c.get_or_load(&mut file, &meta));
+            let raw: Box<dyn Source> = match cached {
+                Some(data) => Box::new(MemSource::new(data)),
+                None => Box::new(FileSource::new(file)),
+            };
+            let source: Box<dyn Source> = match req.mode {
+                Mode::Octet => raw,
+                Mode::Netascii => Box::new(NetasciiSource::new(BoxedSource(raw))),
+            };
+            let p = Params {
+                blksize: neg.blksize,
+                windowsize: neg.windowsize,
+                rollover: neg.rollover,
+                timeout_us: neg.timeout_us.unwrap_or(base_us),
+            };
+            Machine::Read(Sender::new(source, p, oack_bytes(&neg.oack)))
+        }
+        Direction::Write => {
+            let neg = match options::negotiate(&req, 0, &sh.limits) {
+                Ok(n) => n,
+                Err(r) => {
+                    nak(8, r.0);
+                    return None;
+                }
+            };
+            let file = match sh.access.open_write(&name) {
+                Ok(f) => f,
+                Err(n) => {
+                    nak(n.code, &n.message);
+                    return None;
+                }
+            };
+            let sink: Box<dyn FinishWrite> = match req.mode {
+                Mode::Octet => Box::new(PlainSink(io::BufWriter::new(file))),
+                Mode::Netascii => Box::new(NetasciiSink(super::netascii::Decoder::new(io::BufWriter::new(file)))),
+            };
+            let p = Params {
+                blksize: neg.blksize,
+                windowsize: 1,
+                rollover: neg.rollover,
+                timeout_us: neg.timeout_us.unwrap_or(base_us),
+            };
+            Machine::Write(Receiver::new(sink, p, oack_bytes(&neg.oack)))
+        }
+    };
+    Some(Transfer {
+        endpoint,
+        peer,
+        local,
+        machine,
+        deadline: Instant::now(),
+    })
+}
+
+/// Lets a boxed source be wrapped by the netascii converter.
+struct BoxedSource(Box<dyn Source>);
+
+impl Source for BoxedSource {
+    fn fill(&mut self, buf: &mut Vec<u8>, n: usize) -> io::Result<()> {
+        self.0.fill(buf, n)
+    }
+}
+
+fn oack_bytes(opts: &[(Vec<u8>, Vec<u8>)]) -> Option<Vec<u8>> {
+    if opts.is_empty() {
+        return None;
+    }
+    let mut v = Vec::new();
+    wire::encode(&Packet::Oack { options: opts.to_vec() }, &mut v);
+    Some(v)
+}
+
+/// T-LOG-1: `RRQ from %s filename %s[ remapped to %s]` at verbosity 1, with a trailing newline.
+fn log_request(sh: &Shared, req: &wire::Request, name: &[u8], peer: SocketAddrV4) {
+    if sh.verbosity < 1 {
+        return;
+    }
+    let orig = sanitize(&req.filename, 512);
+    let msg = if name != req.filename.as_slice() {
+        format!(
+            "{} from {} filename {} remapped to {}\n",
+            req.direction.name(),
+            peer.ip(),
+            orig,
+            sanitize(name, 512)
+        )
+    } else {
+        format!("{} from {} filename {}\n", req.direction.name(), peer.ip(), orig)
+    };
+    syslog::log(Level::Notice, &msg);
+}
+
+/// Applies a step's outcome; false when the transfer is over.
+fn act(sh: &Shared, t: &mut Transfer, step: Step, shared_sock: Option<&PktSocket>) -> bool {
+    match step {
+        Step::Send => {
+            for p in t.machine.outbox() {
+                send_on(&t.endpoint, shared_sock, p, t.peer, t.local);
+            }
+            t.deadline = Instant::now() + Duration::from_micros(t.machine.timeout_us());
+            true
+        }
+        Step::Ignore => true,
+        Step::Finished => false,
+        Step::Failed { reply, log } => {
+            if let Some((code, msg)) = reply {
+                log_nak(sh, code, &msg, t.peer);
+                send_on(&t.endpoint, shared_sock, &wire::error_packet(code, &msg), t.peer, t.local);
+            }
+            if let Some(l) = log {
+                syslog::log(Level::Warning, &l);
+            }
+            false
+        }
+    }
+}
+
+/// A worker: a poll loop over its transfers and a wake-up socket for new jobs.
+struct Worker {
+    sh: Arc<Shared>,
+    jobs: ChanRx<Job>,
+    wake: UnixDatagram,
+    transfers: Vec<Transfer>,
+}
+
+impl Worker {
+    fn finish(&self, n: usize) {
+        if n > 0 {
+            self.sh.active.fetch_sub(n, Ordering::SeqCst);
+            let _ = self.sh.done_tx.send(&[1]);
+        }
+    }
+
+    fn run(mut self) {
+        let mut buf = vec![0u8; MAX_PACKET];
+        loop {
+            let now = Instant::now();
+            let wait = self
+                .transfers
+                .iter()
+                .map(|t| t.deadline.saturating_duration_since(now))
+                .min()
+                .map(|d| PollTimeout::try_from(d.as_millis().min(60_000) as i32 + 1).unwrap_or(PollTimeout::NONE))
+                .unwrap_or(PollTimeout::NONE);
+            let mut ready = vec![false; self.transfers.len()];
+            let woke;
+            {
+                let mut fds = Vec::with_capacity(self.transfers.len() + 1);
+                fds.push(PollFd::new(self.wake.as_fd(), PollFlags::POLLIN));
+                for t in &self.transfers {
+                    if let Endpoint::Own(s) = &t.endpoint {
+                        fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
+                    }
+                }
+                match poll(&mut fds, wait) {
+                    Ok(_) => {}
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => continue,
+                }
+                let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+                woke = has(&fds[0]);
+                for (i, f) in fds[1..].iter().enumerate() {
+                    ready[i] = has(f);
+                }
+            }
+            if woke {
+                let mut b = [0u8; 64];
+                while self.wake.recv(&mut b).is_ok() {}
+                loop {
+                    match self.jobs.try_recv() {
+                        Ok(job) => self.start_job(job),
+                        Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                        Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                    }
+                }
+            }
+            let mut ended = 0;
+            let mut i = 0;
+            let mut keep = Vec::with_capacity(self.transfers.len());
+            let transfers = std::mem::take(&mut self.transfers);
+            let total = ready.len();
+            for mut t in transfers {
+                let mut alive = true;
+                if i < total && ready[i] {
+                    loop {
+                        let got = match &t.endpoint {
+                            Endpoint::Own(s) => s.recv(&mut buf),
+                            Endpoint::Shared => break,
+                        };
+                        let Ok(n) = got else { break };
+                        let step = t.machine.on_packet(&buf[..n]);
+                        if !act(&self.sh, &mut t, step, None) {
+                            alive = false;
+                            break;
+                        }
+                    }
+                }
+                i += 1;
+                if alive && Instant::now() >= t.deadline {
+                    let step = t.machine.on_timeout();
+                    alive = act(&self.sh, &mut t, step, None);
+                }
+                if alive {
+                    keep.push(t);
+                } else {
+                    ended += 1;
+                }
+            }
+            // Transfers started while we were busy go after the ones polled.
+            keep.append(&mut self.transfers);
+            self.transfers = keep;
+            self.finish(ended);
+        }
+    }
+
+    fn start_job(&mut self, job: Job) {
+        match begin(&self.sh, job, None) {
+            Some(mut t) => {
+                let step = t.machine.start();
+                if act(&self.sh, &mut t, step, None) {
+                    self.transfers.push(t);
+                } else {
+                    self.finish(1);
+                }
+            }
+            None => self.finish(1),
+        }
+    }
+}
+
+/// The handles the listener uses to give work to the pool.
+struct Pool {
+    workers: Vec<(ChanTx<Job>, UnixDatagram)>,
+    next: usize,
+}
+
+impl Pool {
+    fn start(sh: &Arc<Shared>, n: usize) -> io::Result<Pool> {
+        let mut workers = Vec::new();
+        for _ in 0..n {
+            let (tx, rx) = channel();
+            let (wa, wb) = UnixDatagram::pair()?;
+            wb.set_nonblocking(true)?;
+            let w = Worker {
+                sh: sh.clone(),
+                jobs: rx,
+                wake: wb,
+                transfers: Vec::new(),
+            };
+            std::thread::Builder::new().name("tftp-worker".into()).spawn(move || w.run())?;
+            workers.push((tx, wa));
+        }
+        Ok(Pool { workers, next: 0 })
+    }
+
+    fn submit(&mut self, sh: &Shared, job: Job) {
+        sh.active.fetch_add(1, Ordering::SeqCst);
+        let i = self.next % self.workers.len();
+        self.next = self.next.wrapping_add(1);
+        let (tx, wake) = &self.workers[i];
+        if tx.send(job).is_ok() {
+            let _ = wake.send(&[1]);
+        } else {
+            sh.active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Reads and parses the map file (T-MAP-4 messages; 66 unreadable, 78 bad).
+pub fn load_map(path: &std::path::Path) -> Result<RemapTable, Fatal> {
+    let text = std::fs::read(path).map_err(|e| {
+        fatal(
+            config::EX_NOINPUT,
+            format!("Cannot open map file: {}: {}", path.display(), crate::sys::fsys::error_text(&e)),
+        )
+    })?;
+    remap::parse(&text).map_err(|errs| fatal(config::EX_CONFIG, errs.join("\n")))
+}
+
+/// Parses `-a [addr][:port]` (IPv4 or a host name; port number or service name).
+fn parse_address(a: Option<&str>) -> Result<SocketAddrV4, Fatal> {
+    let a = a.unwrap_or("");
+    let (host, port) = match a.rsplit_once(':') {
+        Some((h, p)) => (h, p),
+        None => (a, ""),
+    };
+    let port: u16 = if port.is_empty() || port == "tftp" {
+        69
+    } else {
+        port.parse()
+            .map_err(|_| fatal(config::EX_NOINPUT, format!("cannot resolve local bind port: {port}")))?
+    };
+    let ip = if host.is_empty() {
+        Ipv4Addr::UNSPECIFIED
+    } else if let Ok(ip) = host.parse() {
+        ip
+    } else {
+        (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut it| {
+                it.find_map(|s| match s {
+                    std::net::SocketAddr::V4(v) => Some(*v.ip()),
+                    _ => None,
+                })
+            })
+            .ok_or_else(|| fatal(config::EX_NOINPUT, format!("cannot resolve local bind address: {host}")))?
+    };
+    Ok(SocketAddrV4::new(ip, port))
+}
+
+/// What `main` needs after the checks: the pieces start-up built.
+#[derive(Debug)]
+pub struct Prepared {
+    cfg: Config,
+    account: Option<crate::sys::privilege::Account>,
+    hosts: HostsAccess,
+    map: RemapTable,
+    root_dir: Option<std::path::PathBuf>,
+}
+
+/// Everything `--check-config` validates and a start needs, in T-REQ-1 order:
+/// the `-s` directory, the map file, the `-u` user, then hosts.allow/deny.
+pub fn prepare(cfg: Config) -> Result<Prepared, Fatal> {
+    let root_dir = if cfg.secure {
+        let d = cfg.dirs.first().cloned().unwrap_or_default();
+        std::fs::read_dir(&d)
+            .map_err(|e| fatal(config::EX_NOINPUT, format!("{}: {}", d.display(), crate::sys::fsys::error_text(&e))))?;
+        Some(std::fs::canonicalize(&d).unwrap_or(d))
+    } else {
+        None
+    };
+    let map = match &cfg.map_file {
+        Some(p) => load_map(p)?,
+        None => RemapTable::default(),
+    };
+    let account = match crate::sys::privilege::lookup_user(&cfg.user) {
+        Ok(Some(a)) => Some(a),
+        Ok(None) => return Err(fatal(config::EX_NOUSER, format!("no user {}: Success", cfg.user))),
+        Err(e) => {
+            return Err(fatal(
+                config::EX_NOUSER,
+                format!("no user {}: {}", cfg.user, crate::sys::fsys::error_text(&e)),
+            ))
+        }
+    };
+    let hosts = HostsAccess::load();
+    Ok(Prepared {
+        cfg,
+        account,
+        hosts,
+        map,
+        root_dir,
+    })
+}
+
+/// Chroot (with `-s`), then clear groups, setgid, setuid, and prove root is
+/// gone. Returns true if the process is now chrooted. Run as non-root (tests,
+/// a user's own server) nothing can be dropped, and the root stays a
+/// directory that openat2 resolves beneath.
+fn drop_privileges(root_dir: Option<&std::path::Path>, account: Option<&crate::sys::privilege::Account>) -> Result<bool, Fatal> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(false);
+    }
+    let mut chrooted = false;
+    if let Some(dir) = root_dir {
+        crate::sys::privilege::chroot(dir)
+            .map_err(|e| fatal(config::EX_OSERR, format!("chroot: {}", crate::sys::fsys::error_text(&e))))?;
+        chrooted = true;
+    }
+    if let Some(a) = account {
+        crate::sys::privilege::drop_to(a.uid, a.gid, &[]).map_err(|e| {
+            fatal(
+                config::EX_OSERR,
+                format!("cannot drop privileges: {}", crate::sys::fsys::error_text(&e)),
+            )
+        })?;
+        if a.uid != 0 {
+            crate::sys::privilege::verify_dropped()
+                .map_err(|e| fatal(config::EX_OSERR, format!("cannot drop privileges: {e}")))?;
+        }
+        let _ = crate::sys::privilege::set_no_new_privs();
+    }
+    Ok(chrooted)
+}
+
+fn build_shared(
+    cfg: &Config,
+    root: Option<File>,
+    hosts: HostsAccess,
+    map: RemapTable,
+) -> Result<(Arc<Shared>, UnixDatagram), Fatal> {
+    let access = match root {
+        Some(f) => FileAccess::secure(f, cfg.permissive, cfg.create),
+        None => FileAccess::plain(
+            cfg.dirs.iter().map(|d| d.as_os_str().as_encoded_bytes().to_vec()).collect(),
+            cfg.permissive,
+            cfg.create,
+        ),
+    };
+    let (done_tx, done_rx) = UnixDatagram::pair().map_err(|e| fatal(config::EX_OSERR, format!("socket: {e}")))?;
+    let _ = done_tx.set_nonblocking(true);
+    let _ = done_rx.set_nonblocking(true);
+    let sh = Shared {
+        access,
+        hosts,
+        remap: RwLock::new(Arc::new(map)),
+        limits: Limits {
+            max_blksize: cfg.max_blksize,
+            refused: cfg.refused.clone(),
+            max_windowsize: options::MAX_WINDOWSIZE,
+        },
+        retransmit_us: cfg.retransmit_us,
+        verbosity: cfg.verbosity,
+        port_range: cfg.port_range,
+        cache: Mutex::new(Cache::default()),
+        active: AtomicUsize::new(0),
+        done_tx,
+    };
+    Ok((Arc::new(sh), done_rx))
+}
+
+/// Number of worker threads: enough that one busy disk read never idles the rest.
+fn pool_size() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+}
+
+/// Points fds 1 and 2 at /dev/null (inetd passes the socket on all three, T-INETD-1).
+fn redirect_out_err() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2(null.as_raw_fd(), 1);
+        let _ = nix::unistd::dup2(null.as_raw_fd(), 2);
+    }
+}
+
+/// Serves until told to stop; returns the exit code.
+pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
+    let Prepared {
+        cfg,
+        account,
+        hosts,
+        map,
+        root_dir,
+    } = prepared;
+    if cfg.pidfile.is_some() && !cfg.standalone {
+        syslog::log(Level::Warning, "not in standalone mode, ignoring pid file");
+    }
+    match cfg.umask {
+        Some(m) => {
+            crate::sys::set_umask(m);
+        }
+        // Without -p, tftp-hpa creates files 0666 (umask 0).
+        None if !cfg.permissive => {
+            crate::sys::set_umask(0);
+        }
+        None => {}
+    }
+    let mut readiness = None;
+    let listener = if cfg.standalone {
+        let addr = parse_address(cfg.address.as_deref())?;
+        let sock = PktSocket::bind(addr).map_err(|e| {
+            fatal(
+                config::EX_OSERR,
+                format!("cannot bind to local socket: {}", crate::sys::fsys::error_text(&e)),
+            )
+        })?;
+        if !cfg.foreground {
+            readiness = Some(
+                crate::sys::daemon::detach().map_err(|e| fatal(config::EX_OSERR, format!("cannot daemonize: {e}")))?,
+            );
+        }
+        if let Some(pf) = &cfg.pidfile {
+            if let Err(e) = crate::sys::pidfile::write(pf, std::process::id()) {
+                syslog::log(
+                    Level::Err,
+                    &format!(
+                        "cannot open pid file '{}' for writing: {}",
+                        pf.display(),
+                        crate::sys::fsys::error_text(&e)
+                    ),
+                );
+            }
+        }
+        sock
+    } else {
+        // SAFETY: under inetd `wait = yes` fd 0 is the service's UDP socket (T-INETD-1)
+        // and nothing else in this process uses it.
+        let sock = unsafe { PktSocket::from_raw(0) }
+            .map_err(|e| fatal(config::EX_IOERR, format!("recvfrom: {}", crate::sys::fsys::error_text(&e))))?;
+        redirect_out_err();
+        sock
+    };
+    let _ = listener.set_pmtudisc_dont();
+    let sigs = crate::sys::signals::SignalPipe::new(&[
+        crate::sys::signals::SIGHUP,
+        crate::sys::signals::SIGTERM,
+        crate::sys::signals::SIGINT,
+    ])
+    .map_err(|e| fatal(config::EX_OSERR, format!("signals: {e}")))?;
+    // The root's descriptor is opened before chroot; after it, `/` is the same directory.
+    let chrooted = drop_privileges(root_dir.as_deref(), account.as_ref())?;
+    let root = match &root_dir {
+        Some(d) => {
+            let path = if chrooted { std::path::Path::new("/") } else { d.as_path() };
+            Some(File::open(path).map_err(|e| {
+                fatal(config::EX_NOINPUT, format!("{}: {}", d.display(), crate::sys::fsys::error_text(&e)))
+            })?)
+        }
+        None => None,
+    };
+    let (sh, done_rx) = build_shared(&cfg, root, hosts, map)?;
+    if let Some(r) = readiness.take() {
+        r.ready();
+    }
+    if cfg.single_port {
+        return Ok(single_port_loop(&cfg, &sh, &listener, &sigs, &done_rx));
+    }
+    let mut pool = Pool::start(&sh, pool_size()).map_err(|e| fatal(config::EX_OSERR, format!("threads: {e}")))?;
+    Ok(listen_loop(&cfg, &sh, &listener, &sigs, &done_rx, |job| pool.submit(&sh, job)))
+}
+
+/// The address replies leave from: where the request went, unless that was a broadcast.
+fn reply_address(r: &crate::sys::udp::Received) -> Ipv4Addr {
+    match r.local {
+        Some(a) if !a.is_broadcast() && !a.is_multicast() && !a.is_unspecified() => a,
+        _ => r.spec_dst.unwrap_or(Ipv4Addr::UNSPECIFIED),
+    }
+}
+
+/// What a signal means (T-INETD-3): true to exit now.
+fn handle_signals(cfg: &Config, sh: &Shared, sigs: &crate::sys::signals::SignalPipe) -> bool {
+    for s in sigs.drain() {
+        if s == crate::sys::signals::SIGHUP && cfg.standalone {
+            if let Some(p) = &cfg.map_file {
+                match load_map(p) {
+                    Ok(t) => {
+                        if let Ok(mut m) = sh.remap.write() {
+                            *m = Arc::new(t);
+                        }
+                    }
+                    Err(e) => syslog::log(Level::Err, &e.message),
+                }
+            }
+        } else {
+            return true;
+        }
+    }
+    false
+}
+
+/// Receives requests on the listening socket and hands them on. In inetd
+/// mode, exits after `-t` idle seconds once no transfer runs.
+fn listen_loop(
+    cfg: &Config,
+    sh: &Shared,
+    listener: &PktSocket,
+    sigs: &crate::sys::signals::SignalPipe,
+    done_rx: &UnixDatagram,
+    mut submit: impl FnMut(Job),
+) -> i32 {
+    let linger = Duration::from_secs(cfg.linger_s);
+    let mut last = Instant::now();
+    let mut buf = vec![0u8; MAX_PACKET];
+    loop {
+        let timeout = if cfg.standalone {
+            PollTimeout::NONE
+        } else {
+            let left = linger.saturating_sub(last.elapsed());
+            if left.is_zero() && sh.active.load(Ordering::SeqCst) == 0 {
+                return 0;
+            }
+            if left.is_zero() {
+                PollTimeout::NONE
+            } else {
+                PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::NONE)
+            }
+        };
+        let (lr, sr, dr) = {
+            let mut fds = [
+                PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+                PollFd::new(sigs.as_fd(), PollFlags::POLLIN),
+                PollFd::new(done_rx.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, timeout) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    syslog::log(Level::Err, &format!("select loop: {e}"));
+                    return config::EX_IOERR;
+                }
+            }
+            let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+            (has(&fds[0]), has(&fds[1]), has(&fds[2]))
+        };
+        if sr && handle_signals(cfg, sh, sigs) {
+            return 0;
+        }
+        if dr {
+            let mut b = [0u8; 64];
+            while done_rx.recv(&mut b).is_ok() {}
+        }
+        if lr {
+            match listener.recv(&mut buf) {
+                Ok(r) => {
+                    last = Instant::now();
+                    submit(Job {
+                        packet: buf[..r.len].to_vec(),
+                        peer: r.peer,
+                        local: reply_address(&r),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    syslog::log(Level::Err, &format!("recvfrom: {}", crate::sys::fsys::error_text(&e)));
+                    return config::EX_IOERR;
+                }
+            }
+        }
+    }
+}
+
+/// `--single-port`: one loop owns the listening socket and every transfer;
+/// datagrams from a client with a running transfer go to it, others are requests.
+fn single_port_loop(
+    cfg: &Config,
+    sh: &Shared,
+    listener: &PktSocket,
+    sigs: &crate::sys::signals::SignalPipe,
+    done_rx: &UnixDatagram,
+) -> i32 {
+    let _ = done_rx;
+    let linger = Duration::from_secs(cfg.linger_s);
+    let mut last = Instant::now();
+    let mut buf = vec![0u8; MAX_PACKET];
+    let mut transfers: HashMap<SocketAddrV4, Transfer> = HashMap::new();
+    loop {
+        let now = Instant::now();
+        let mut wait = transfers.values().map(|t| t.deadline.saturating_duration_since(now)).min();
+        if !cfg.standalone {
+            let left = linger.saturating_sub(last.elapsed());
+            if left.is_zero() && transfers.is_empty() {
+                return 0;
+            }
+            if !left.is_zero() {
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+            }
+        }
+        let timeout = wait
+            .map(|d| PollTimeout::try_from(d.as_millis().min(60_000) as i32 + 1).unwrap_or(PollTimeout::NONE))
+            .unwrap_or(PollTimeout::NONE);
+        let (lr, sr) = {
+            let mut fds = [
+                PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+                PollFd::new(sigs.as_fd(), PollFlags::POLLIN),
+            ];
+            if let Err(e) = poll(&mut fds, timeout) {
+                if e != nix::errno::Errno::EINTR {
+                    syslog::log(Level::Err, &format!("select loop: {e}"));
+                    return config::EX_IOERR;
+                }
+                continue;
+            }
+            let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+            (has(&fds[0]), has(&fds[1]))
+        };
+        if sr && handle_signals(cfg, sh, sigs) {
+            return 0;
+        }
+        if lr {
+            if let Ok(r) = listener.recv(&mut buf) {
+                let pkt = &buf[..r.len];
+                let is_request = matches!(wire::opcode(pkt), Some(wire::RRQ) | Some(wire::WRQ));
+                if let (false, Some(t)) = (is_request, transfers.get_mut(&r.peer)) {
+                    let step = t.machine.on_packet(pkt);
+                    if !act(sh, t, step, Some(listener)) {
+                        transfers.remove(&r.peer);
+                    }
+                } else if !is_request {
+                    // DATA/ACK for no transfer: dropped, as tftp-hpa's port 69 does.
+                } else {
+                    last = Instant::now();
+                    let job = Job {
+                        packet: pkt.to_vec(),
+                        peer: r.peer,
+                        local: reply_address(&r),
+                    };
+                    if let Some(mut t) = begin(sh, job, Some(listener)) {
+                        let step = t.machine.start();
+                        if act(sh, &mut t, step, Some(listener)) {
+                            transfers.insert(r.peer, t);
+                        }
+                    }
+                }
+            }
+        }
+        let now = Instant::now();
+        let due: Vec<SocketAddrV4> = transfers.iter().filter(|(_, t)| now >= t.deadline).map(|(k, _)| *k).collect();
+        for k in due {
+            if let Some(t) = transfers.get_mut(&k) {
+                let step = t.machine.on_timeout();
+                if !act(sh, t, step, Some(listener)) {
+                    transfers.remove(&k);
+                }
+            }
+        }
+    }
+}
