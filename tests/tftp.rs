@@ -1,0 +1,478 @@
+//! in.tftpd against real clients and against tftpd-hpa itself, each test in
+//! namespaces it creates: byte-identical files for tftp-hpa's tftp, atftp,
+//! curl and busybox; the CentOS xinetd service; a packet-level differential;
+//! an attack suite; and a multi-homed server.
+
+use crate::harness::peers;
+use crate::harness::*;
+use crate::require;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The marker inside the file outside the root that no reply may ever carry.
+const SECRET: &[u8] = b"PXESUITE-SECRET-7f3a9c";
+
+/// Two namespaces over a veth: the server with `srv_addrs` (CIDR), the client at 192.168.0.50.
+struct Lab {
+    srv: Netns,
+    cli: Netns,
+    sif: String,
+    dir: ScratchDir,
+}
+
+impl Lab {
+    fn new(srv_addrs: &[&str]) -> Lab {
+        let srv = Netns::new("tsrv").expect("server namespace");
+        let cli = Netns::new("tcli").expect("client namespace");
+        let (sif, cif) = (unique_name("ts"), unique_name("tc"));
+        veth(&srv, &sif, srv_addrs[0], &cli, &cif, "192.168.0.50/24").expect("veth");
+        for a in &srv_addrs[1..] {
+            srv.ip(&["addr", "add", a, "dev", &sif]).expect("second address");
+        }
+        let dir = ScratchDir::new("tftp").expect("scratch");
+        // The root must be reachable by nobody once the servers drop privileges.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        Lab { srv, cli, sif, dir }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("tftpboot")
+    }
+
+    /// Starts a server in the server namespace with its own syslog sink.
+    fn start(&self, program: &Path, args: &[String], sink: &SyslogSink) -> Daemon {
+        Daemon::spawn("tftpd", Some(&self.srv), Some(sink), &program.display().to_string(), args).expect("spawn")
+    }
+
+    /// Ours, standalone in the foreground on `addr`:69 with `-s root`.
+    fn ours(&self, addr: &str, extra: &[&str], sink: &SyslogSink) -> Daemon {
+        let mut a = args(&["-L", "-a", &format!("{addr}:69")]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a.extend(args(&["-s", &self.root().display().to_string()]));
+        let d = self.start(&ours("in.tftpd"), &a, sink);
+        assert!(wait_udp_port(&self.srv, 69, READY), "ours did not bind: {:?}", sink.lines());
+        d
+    }
+
+    /// tftpd-hpa 5.2, standalone in the foreground on `addr`:69 with `-s root`.
+    fn hpa(&self, addr: &str, extra: &[&str], sink: &SyslogSink) -> Daemon {
+        let mut a = args(&["-L", "-a", &format!("{addr}:69")]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a.extend(args(&["-s", &self.root().display().to_string()]));
+        self.start(Path::new(peers::HPA_TFTPD), &a, sink)
+    }
+
+    /// Runs `f` on a thread that has joined the client namespace.
+    fn in_client<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let path = format!("/var/run/netns/{}", self.cli.name());
+        std::thread::spawn(move || {
+            let ns = std::fs::File::open(&path).expect("netns file");
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            f()
+        })
+        .join()
+        .expect("client thread")
+    }
+}
+
+fn write(p: &Path, data: &[u8], mode: u32) {
+    if let Some(d) = p.parent() {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(p, data).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Varied bytes: a wrong or missing block anywhere shows.
+fn payload(n: usize) -> Vec<u8> {
+    (0..n as u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect()
+}
+
+/// The tree both servers serve: boot files, in-root links, a directory, a
+/// private file, escaping links, and the secret one level above the root.
+fn populate(lab: &Lab) -> Vec<u8> {
+    let root = lab.root();
+    let boot = payload(200_000);
+    write(&root.join("pxelinux.0"), &boot, 0o644);
+    write(&root.join("pxelinux.cfg/default"), b"default linux\nlabel linux\n  kernel vmlinuz\r\n", 0o644);
+    write(&root.join("small.txt"), b"line one\nline two\r\nend\n", 0o644);
+    write(&root.join("private"), b"not for the world", 0o600);
+    write(&lab.dir.path().join("secret"), SECRET, 0o644);
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(root.join("pxelinux.cfg"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    symlink("default", root.join("pxelinux.cfg/01-52-54-00-12-34-56")).unwrap();
+    symlink("pxelinux.0", root.join("inlink")).unwrap();
+    symlink("../secret", root.join("escape")).unwrap();
+    symlink(lab.dir.path().join("secret"), root.join("escape-abs")).unwrap();
+    symlink("..", root.join("uplink")).unwrap();
+    symlink("loop2", root.join("loop1")).unwrap();
+    symlink("loop1", root.join("loop2")).unwrap();
+    boot
+}
+
+fn rrq(name: &[u8], mode: &str, opts: &[(&str, &str)]) -> Vec<u8> {
+    let mut v = vec![0, 1];
+    v.extend_from_slice(name);
+    v.push(0);
+    v.extend_from_slice(mode.as_bytes());
+    v.push(0);
+    for (k, val) in opts {
+        v.extend_from_slice(k.as_bytes());
+        v.push(0);
+        v.extend_from_slice(val.as_bytes());
+        v.push(0);
+    }
+    v
+}
+
+/// What a server answered to one scripted exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Answer {
+    /// Each reply's bytes (an OACK is followed by the DATA answering our ACK 0).
+    replies: Vec<Vec<u8>>,
+    /// The address every reply came from.
+    from: Vec<SocketAddr>,
+}
+
+/// Sends `packet` to `server`:69, collects the first reply (and after an OACK
+/// the first DATA), then ends the transfer with an ERROR so nothing lingers.
+fn exchange(server: Ipv4Addr, packet: &[u8]) -> Answer {
+    let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    s.send_to(packet, SocketAddrV4::new(server, 69)).unwrap();
+    let mut buf = vec![0u8; 70_000];
+    let mut ans = Answer {
+        replies: vec![],
+        from: vec![],
+    };
+    if let Ok((n, from)) = s.recv_from(&mut buf) {
+        ans.replies.push(buf[..n].to_vec());
+        ans.from.push(from);
+        if buf[1] == 6 {
+            s.send_to(&[0, 4, 0, 0], from).unwrap();
+            if let Ok((n, from2)) = s.recv_from(&mut buf) {
+                ans.replies.push(buf[..n].to_vec());
+                ans.from.push(from2);
+            }
+        }
+        if buf[1] == 3 || buf[1] == 6 {
+            let _ = s.send_to(b"\x00\x05\x00\x00done\x00", from);
+        }
+    }
+    ans
+}
+
+fn show(a: &Answer) -> String {
+    a.replies
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r[..r.len().min(60)]).escape_debug().to_string())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn need(list: &[&str]) -> Option<String> {
+    peers::blocker(list)
+}
+
+/// Real clients get byte-identical files from ours (standalone): tftp-hpa's
+/// tftp in octet and netascii, atftp with blksize and windowsize (RFC 7440),
+/// curl with --tftp-blksize, busybox tftp with -b; an upload with -c.
+#[test]
+fn real_clients_get_identical_files() {
+    let blocker = need(&[peers::TFTP, peers::ATFTP, peers::CURL, peers::BUSYBOX]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let boot = populate(&lab);
+    let incoming = lab.root().join("incoming");
+    std::fs::create_dir_all(&incoming).unwrap();
+    std::fs::set_permissions(&incoming, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let sink = SyslogSink::new().unwrap();
+    let _d = lab.ours("192.168.0.1", &["-v", "-c"], &sink);
+    let out = lab.dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let o = |n: &str| out.join(n).display().to_string();
+    let run = |prog: &str, a: &[&str]| {
+        let r = lab.cli.cmd(prog).args(a).output().unwrap();
+        assert!(r.status.success(), "{prog} {a:?}: {}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+    };
+    run(peers::TFTP, &["192.168.0.1", "-m", "octet", "-c", "get", "pxelinux.0", &o("hpa")]);
+    assert!(std::fs::read(o("hpa")).unwrap() == boot, "tftp octet differs");
+    run(peers::TFTP, &["192.168.0.1", "-m", "netascii", "-c", "get", "small.txt", &o("hpa.txt")]);
+    assert_eq!(std::fs::read(o("hpa.txt")).unwrap(), std::fs::read(lab.root().join("small.txt")).unwrap());
+    for (bs, ws) in [("1468", "16"), ("512", "1"), ("8", "4")] {
+        let f = o(&format!("atftp-{bs}-{ws}"));
+        run(peers::ATFTP, &["--option", &format!("blksize {bs}"), "--option", &format!("windowsize {ws}"), "-g", "-r", "pxelinux.0", "-l", &f, "192.168.0.1"]);
+        assert!(std::fs::read(&f).unwrap() == boot, "atftp blksize {bs} windowsize {ws} differs");
+    }
+    run(peers::CURL, &["-sS", "--max-time", "30", "--tftp-blksize", "1468", "-o", &o("curl"), "tftp://192.168.0.1/pxelinux.cfg/01-52-54-00-12-34-56"]);
+    assert_eq!(std::fs::read(o("curl")).unwrap(), std::fs::read(lab.root().join("pxelinux.cfg/default")).unwrap());
+    run(peers::CURL, &["-sS", "--max-time", "30", "--tftp-blksize", "1468", "-o", &o("curl.0"), "tftp://192.168.0.1/pxelinux.0"]);
+    assert!(std::fs::read(o("curl.0")).unwrap() == boot, "curl differs");
+    run(peers::BUSYBOX, &["tftp", "-b", "1468", "-g", "-r", "pxelinux.0", "-l", &o("bb"), "192.168.0.1"]);
+    assert!(std::fs::read(o("bb")).unwrap() == boot, "busybox differs");
+    // Upload with -c into a world-writable directory.
+    let up = payload(70_000);
+    write(&out.join("up"), &up, 0o644);
+    run(peers::TFTP, &["192.168.0.1", "-m", "octet", "-c", "put", &o("up"), "incoming/up.bin"]);
+    assert!(std::fs::read(incoming.join("up.bin")).unwrap() == up, "upload differs");
+    // T-LOG-1 at -v: one notice per request, with tftp-hpa's words.
+    let rec = sink.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "RRQ from 192.168.0.50 filename pxelinux.0");
+    assert!(rec.is_some(), "{:?}", sink.lines());
+    assert!(rec.map(|r| r.pid.is_some() && r.facility == 3).unwrap_or(false));
+    assert!(sink.wait_for_msg(READY, "WRQ from 192.168.0.50 filename incoming/up.bin").is_some());
+}
+
+/// T-RUN-1, T-INETD-2: under the real xinetd with the CentOS service file
+/// (plus `-t 1`), clients are served and the server exits after lingering.
+#[test]
+fn t_inetd_2_served_under_real_xinetd_and_exits_after_linger() {
+    let blocker = need(&[peers::XINETD, peers::CURL, peers::TFTP]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let conf = crate::foundation::xinetd_tree(lab.dir.path(), &ours("in.tftpd"), "-t 1 -v ");
+    let boot = populate(&lab);
+    let sink = SyslogSink::new().unwrap();
+    let _x = Daemon::spawn(
+        "xinetd",
+        Some(&lab.srv),
+        Some(&sink),
+        peers::XINETD,
+        &args(&["-dontfork", "-f", &conf.display().to_string(), "-pidfile", &lab.dir.path().join("x.pid").display().to_string()]),
+    )
+    .unwrap();
+    assert!(wait_udp_port(&lab.srv, 69, READY), "xinetd did not bind: {:?}", sink.lines());
+    let got = lab.dir.path().join("got");
+    let r = lab.cli.cmd(peers::CURL).args(["-sS", "--max-time", "30", "-o"]).arg(&got).arg("tftp://192.168.0.1/pxelinux.0").output().unwrap();
+    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::read(&got).unwrap() == boot);
+    let r = lab.cli.cmd(peers::TFTP).args(["192.168.0.1", "-m", "netascii", "-c", "get", "small.txt"]).arg(lab.dir.path().join("got.txt")).output().unwrap();
+    assert!(r.status.success());
+    assert!(sink.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg.starts_with("RRQ from 192.168.0.50")).is_some(), "{:?}", sink.lines());
+    // With -t 1 the server exits once idle; xinetd logs its EXIT.
+    let exit = sink.wait_for(Duration::from_secs(30), |r| r.ident == "xinetd" && r.msg.starts_with("EXIT: tftp"));
+    assert!(exit.is_some(), "no EXIT: {:?}", sink.lines());
+    assert!(exit.map(|r| r.msg.contains("status=0")).unwrap_or(false));
+}
+
+/// The differential: the same scripted requests to tftpd-hpa and to ours get
+/// the same replies (OACK contents, error codes and texts, first DATA).
+/// Deliberate difference: ours grants `windowsize` (RFC 7440), tftpd-hpa ignores it.
+#[test]
+fn differential_against_tftpd_hpa() {
+    let blocker = need(&[peers::HPA_TFTPD]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24", "192.168.0.2/24"]);
+    populate(&lab);
+    let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
+    let _o = lab.ours("192.168.0.1", &[], &s1);
+    let _h = lab.hpa("192.168.0.2", &[], &s2);
+    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("blksize 8", rrq(b"pxelinux.0", "octet", &[("blksize", "8")])),
+        ("blksize 1468", rrq(b"pxelinux.0", "octet", &[("blksize", "1468")])),
+        ("blksize 65464", rrq(b"pxelinux.0", "octet", &[("blksize", "65464")])),
+        ("blksize 70000", rrq(b"pxelinux.0", "octet", &[("blksize", "70000")])),
+        ("blksize 7", rrq(b"pxelinux.0", "octet", &[("blksize", "7")])),
+        ("tsize octet", rrq(b"pxelinux.0", "octet", &[("tsize", "0")])),
+        ("tsize netascii", rrq(b"small.txt", "netascii", &[("tsize", "0")])),
+        ("netascii data", rrq(b"small.txt", "netascii", &[])),
+        ("tsize+blksize", rrq(b"pxelinux.0", "octet", &[("tsize", "0"), ("blksize", "1432")])),
+        ("timeout 0", rrq(b"pxelinux.0", "octet", &[("timeout", "0")])),
+        ("timeout 3", rrq(b"pxelinux.0", "octet", &[("timeout", "3")])),
+        ("utimeout", rrq(b"pxelinux.0", "octet", &[("utimeout", "50000")])),
+        ("rollover", rrq(b"pxelinux.0", "octet", &[("rollover", "1")])),
+        ("blksize2", rrq(b"pxelinux.0", "octet", &[("blksize2", "1000")])),
+        ("unknown option", rrq(b"pxelinux.0", "octet", &[("foo", "bar")])),
+        ("non-numeric value", rrq(b"pxelinux.0", "octet", &[("blksize", "abc")])),
+        ("mixed case option", rrq(b"pxelinux.0", "octet", &[("BlkSize", "600")])),
+        ("dangling option", b"\x00\x01pxelinux.0\x00octet\x00blksize\x00600\x00tsize\x00".to_vec()),
+        ("mode OCTET", rrq(b"pxelinux.0", "OCTET", &[])),
+        ("mode mail", rrq(b"pxelinux.0", "mail", &[])),
+        ("missing mode", b"\x00\x01pxelinux.0\x00".to_vec()),
+        ("empty request", b"\x00\x01".to_vec()),
+        ("opcode 3", b"\x00\x03\x00\x01abc".to_vec()),
+        ("opcode 4", b"\x00\x04\x00\x01".to_vec()),
+        ("opcode 5", b"\x00\x05\x00\x01x\x00".to_vec()),
+        ("opcode 9", b"\x00\x09pxelinux.0\x00octet\x00".to_vec()),
+        ("one byte", b"\x01".to_vec()),
+        ("truncated ack", b"\x00\x04\x00".to_vec()),
+        ("directory", rrq(b"pxelinux.cfg", "octet", &[])),
+        ("directory tsize", rrq(b"pxelinux.cfg", "octet", &[("tsize", "0")])),
+        ("missing file", rrq(b"nope", "octet", &[])),
+        ("wrq without -c", b"\x00\x02new\x00octet\x00".to_vec()),
+    ];
+    // Ours answers windowsize with an OACK; tftpd-hpa ignores the option (checked apart below).
+    let window = rrq(b"pxelinux.0", "octet", &[("windowsize", "4")]);
+    let mut mismatches = Vec::new();
+    for (name, pkt) in cases.drain(..) {
+        let p2 = pkt.clone();
+        let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &p2));
+        let p1 = pkt.clone();
+        let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
+        if mine.replies != theirs.replies {
+            mismatches.push(format!("{name}:\n  tftpd-hpa: {}\n  ours:      {}", show(&theirs), show(&mine)));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &window));
+    assert_eq!(mine.replies[0], b"\x00\x06windowsize\x004\x00");
+}
+
+/// The attack suite (T-ACC-1, T-ACC-4, T-REQ-3): each request goes to
+/// tftpd-hpa and to ours; both must send the same bytes, none may carry the
+/// secret, and the negative controls must be served by both.
+#[test]
+fn t_acc_attack_suite_matches_tftpd_hpa_and_never_leaks() {
+    let blocker = need(&[peers::HPA_TFTPD]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24", "192.168.0.2/24"]);
+    populate(&lab);
+    let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
+    let _o = lab.ours("192.168.0.1", &["-vv"], &s1);
+    let _h = lab.hpa("192.168.0.2", &[], &s2);
+    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    let secret_abs = lab.dir.path().join("secret").display().to_string();
+    let long = "a".repeat(300);
+    let deep = "d/".repeat(2100);
+    let attacks: Vec<(&str, Vec<u8>)> = vec![
+        ("traversal", rrq(b"../secret", "octet", &[])),
+        ("traversal", rrq(b"../../secret", "octet", &[])),
+        ("traversal", rrq(b"pxelinux.cfg/../../secret", "octet", &[])),
+        ("traversal", rrq(b"/../secret", "octet", &[])),
+        ("traversal", rrq(b"./../secret", "octet", &[])),
+        ("traversal", rrq(b"..//secret", "octet", &[])),
+        ("traversal", rrq(b"../../../../../../etc/passwd", "octet", &[])),
+        ("absolute", rrq(b"/etc/passwd", "octet", &[])),
+        ("absolute", rrq(b"//etc//passwd", "octet", &[])),
+        ("absolute", rrq(secret_abs.as_bytes(), "octet", &[])),
+        ("absolute", rrq(b"/proc/self/environ", "octet", &[])),
+        ("symlink", rrq(b"escape", "octet", &[])),
+        ("symlink", rrq(b"escape-abs", "octet", &[])),
+        ("symlink", rrq(b"uplink/secret", "octet", &[])),
+        ("symlink", rrq(b"uplink/uplink/secret", "octet", &[])),
+        ("symlink", rrq(b"loop1", "octet", &[])),
+        ("encoding", rrq(b"%2e%2e/secret", "octet", &[])),
+        ("encoding", rrq(b"..%2fsecret", "octet", &[])),
+        ("encoding", rrq(b"..\\secret", "octet", &[])),
+        ("encoding", rrq(b"\xc0\xae\xc0\xae/secret", "octet", &[])),
+        ("encoding", rrq(b"..\xc0\xafsecret", "octet", &[])),
+        ("nul", b"\x00\x01pxelinux.0\x00../secret\x00".to_vec()),
+        ("nul", b"\x00\x01\x00../secret\x00octet\x00".to_vec()),
+        ("nul", b"\x00\x01../secret\x00\x00octet\x00".to_vec()),
+        ("length", rrq(long.as_bytes(), "octet", &[])),
+        ("length", rrq(deep.as_bytes(), "octet", &[])),
+        ("permissions", rrq(b"private", "octet", &[])),
+        ("permissions", rrq(b"private", "netascii", &[])),
+        ("writes", b"\x00\x02newfile\x00octet\x00".to_vec()),
+        ("writes", b"\x00\x02pxelinux.0\x00octet\x00".to_vec()),
+        ("writes", b"\x00\x02../secret\x00octet\x00".to_vec()),
+        ("writes", b"\x00\x02escape\x00octet\x00".to_vec()),
+        ("directory", rrq(b"pxelinux.cfg", "octet", &[])),
+        ("directory", rrq(b"uplink", "octet", &[])),
+    ];
+    assert!(attacks.len() >= 30);
+    let controls: Vec<(&str, Vec<u8>)> = vec![
+        ("in-root symlink", rrq(b"inlink", "octet", &[])),
+        ("per-MAC symlink", rrq(b"pxelinux.cfg/01-52-54-00-12-34-56", "octet", &[])),
+        ("nested directory", rrq(b"pxelinux.cfg/default", "octet", &[])),
+        ("absolute inside root", rrq(b"/pxelinux.0", "octet", &[])),
+    ];
+    let mut problems = Vec::new();
+    for (cat, pkt) in attacks.iter().chain(controls.iter()) {
+        let (p1, p2) = (pkt.clone(), pkt.clone());
+        let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &p2));
+        let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
+        let leak = mine.replies.iter().chain(theirs.replies.iter()).any(|r| r.windows(SECRET.len()).any(|w| w == SECRET));
+        let name = String::from_utf8_lossy(&pkt[..pkt.len().min(50)]).escape_debug().to_string();
+        if leak {
+            problems.push(format!("{cat} {name}: SECRET CROSSED THE WIRE"));
+        }
+        if mine.replies != theirs.replies {
+            problems.push(format!("{cat} {name}:\n  tftpd-hpa: {}\n  ours:      {}", show(&theirs), show(&mine)));
+        }
+        let is_control = controls.iter().any(|(_, c)| c == pkt);
+        let served = mine.replies.first().map(|r| r[1] == 3).unwrap_or(false);
+        if is_control != served {
+            problems.push(format!("{cat} {name}: served={served}, expected {is_control}: {}", show(&mine)));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Refusals are logged at -vv as tftp-hpa does (T-LOG-1).
+    assert!(s1.wait_for_msg(READY, "sending NAK (1, File not found) to 192.168.0.50").is_some(), "{:?}", s1.lines());
+}
+
+/// A multi-homed server: every reply to a client that talked to the second
+/// address comes from the second address (T-REQ-1), also with --single-port.
+#[test]
+fn multi_homed_replies_come_from_the_address_used() {
+    let blocker = need(&[]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24", "192.168.0.9/24"]);
+    populate(&lab);
+    let _ = &lab.sif;
+    for single in [false, true] {
+        let sink = SyslogSink::new().unwrap();
+        let extra: &[&str] = if single { &["--single-port"] } else { &[] };
+        let mut d = lab.ours("0.0.0.0", extra, &sink);
+        for addr in [Ipv4Addr::new(192, 168, 0, 9), Ipv4Addr::new(192, 168, 0, 1)] {
+            let got = lab.in_client(move || {
+                // A whole lock-step transfer: every packet's source is recorded.
+                let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                s.send_to(&rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]), SocketAddrV4::new(addr, 69)).unwrap();
+                let mut buf = vec![0u8; 2000];
+                let mut froms = Vec::new();
+                let mut data = Vec::new();
+                loop {
+                    let (n, from) = s.recv_from(&mut buf).expect("reply");
+                    froms.push(from);
+                    match buf[1] {
+                        6 => {
+                            s.send_to(&[0, 4, 0, 0], from).unwrap();
+                        }
+                        3 => {
+                            data.extend_from_slice(&buf[4..n]);
+                            s.send_to(&[0, 4, buf[2], buf[3]], from).unwrap();
+                            if n - 4 < 1468 {
+                                break;
+                            }
+                        }
+                        _ => panic!("unexpected reply {:?}", &buf[..n]),
+                    }
+                }
+                (froms, data)
+            });
+            assert!(got.0.iter().all(|f| f.ip() == std::net::IpAddr::V4(addr)), "single={single}: {:?}", got.0);
+            if single {
+                assert!(got.0.iter().all(|f| f.port() == 69), "single-port: {:?}", got.0);
+            }
+            assert_eq!(got.1.len(), 200_000);
+        }
+        d.kill();
+        assert!(wait_until(READY, || !lab.srv.udp_ports().contains(&69)));
+    }
+}
+
+/// T-CC-1 and T-CLI-1: --check-config validates like a start and exits with the real codes.
+#[test]
+fn t_cc_1_check_config_exit_codes() {
+    let dir = ScratchDir::new("tcc").unwrap();
+    let map = dir.path().join("map");
+    std::fs::write(&map, "r ^/tftpboot/ \nrz bad\n").unwrap();
+    let run = |a: &[&str]| {
+        std::process::Command::new(ours("in.tftpd")).args(a).output().unwrap()
+    };
+    let d = dir.path().display().to_string();
+    assert_eq!(run(&["--check-config", "-s", &d]).status.code(), Some(0));
+    assert_eq!(run(&["--check-config", "-s"]).status.code(), Some(64));
+    assert_eq!(run(&["--check-config", "-s", "/nonexistent-pxesuite"]).status.code(), Some(66));
+    assert_eq!(run(&["--check-config", "-u", "no-such-user-pxesuite", "-s", &d]).status.code(), Some(67));
+    let bad = run(&["--check-config", "-m", &map.display().to_string(), "-s", &d]);
+    assert_eq!(bad.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Remap command \"rz\" on line 2 contains invalid char \"z\""));
+    assert_eq!(run(&["--check-config", "-T", "5"]).status.code(), Some(64));
+    let v = run(&["-V"]);
+    assert!(String::from_utf8_lossy(&v.stdout).starts_with("tftp-hpa 5.2, with remap, with tcpwrappers"));
+}
