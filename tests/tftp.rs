@@ -476,3 +476,75 @@ fn t_cc_1_check_config_exit_codes() {
     let v = run(&["-V"]);
     assert!(String::from_utf8_lossy(&v.stdout).starts_with("tftp-hpa 5.2, with remap, with tcpwrappers"));
 }
+
+/// T-MAP and T-LOG-1: with the same map file and `-v -v -v`, ours and
+/// tftpd-hpa send the same replies and log the same lines, in the same order
+/// (remap traces, `RRQ from … remapped to …`, `sending NAK …`).
+#[test]
+fn t_map_and_t_log_match_tftpd_hpa_at_vvv() {
+    let blocker = need(&[peers::HPA_TFTPD]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24", "192.168.0.2/24"]);
+    populate(&lab);
+    let map = lab.dir.path().join("tftpd.map");
+    std::fs::write(
+        &map,
+        "# CentOS habits: DHCP filenames with the /tftpboot prefix\n\
+         r ^/tftpboot/ \n\
+         rg \\\\ /\n\
+         a \\.\\./ Go away\n\
+         ri ^PXELINUX pxelinux   # case-insensitive\n\
+         e ^pxelinux\\.0$\n\
+         r ^mac-(..)(..)$ pxelinux.cfg/01-\\1-\\2\n\
+         rs ^again/ \n\
+         r ^ip$ \\i-\\x\n\
+         aP .\n",
+    )
+    .unwrap();
+    let m = map.display().to_string();
+    let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
+    let _o = lab.ours("192.168.0.1", &["-v", "-v", "-v", "-m", &m], &s1);
+    let _h = lab.hpa("192.168.0.2", &["-v", "-v", "-v", "-m", &m], &s2);
+    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    let names: Vec<&[u8]> = vec![
+        b"/tftpboot/pxelinux.0",
+        b"PXELINUX.0",
+        b"..//etc",
+        b"pxelinux.cfg\\default",
+        b"mac-5254",
+        b"again/inlink",
+        b"ip",
+        b"nope",
+        b"ctl\x01\x1b[31mred\nfake: line\xff",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        let pkt = rrq(n, "octet", &[]);
+        let (p1, p2) = (pkt.clone(), pkt.clone());
+        let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &p2));
+        let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
+        assert_eq!(mine.replies, theirs.replies, "request {i} {:?}:\n{}\n{}", String::from_utf8_lossy(n), show(&theirs), show(&mine));
+    }
+    let wpkt = b"\x00\x02upload.bin\x00octet\x00".to_vec();
+    let (w1, w2) = (wpkt.clone(), wpkt.clone());
+    let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &w2));
+    let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &w1));
+    assert_eq!(mine.replies, theirs.replies, "{}\n{}", show(&theirs), show(&mine));
+    // Both sinks must have every line by now: wait for the last NAK in each.
+    for s in [&s1, &s2] {
+        assert!(s.wait_for_msg(READY, "sending NAK (2, Access denied)").is_some(), "{:?}", s.lines());
+    }
+    let lines = |s: &SyslogSink| -> Vec<(u8, String)> {
+        s.records()
+            .into_iter()
+            .filter(|r| r.ident == "in.tftpd")
+            .map(|r| (r.severity, r.msg))
+            .collect()
+    };
+    // Deliberate difference: tftpd-hpa logs a name's control bytes raw (a
+    // forged line or terminal escape in the log); ours writes them as octal escapes.
+    let ctl = |v: Vec<(u8, String)>| -> Vec<(u8, String)> { v.into_iter().filter(|(_, m)| !m.contains("ctl")).collect() };
+    assert_eq!(ctl(lines(&s1)), ctl(lines(&s2)));
+    let mine = lines(&s1);
+    assert!(mine.iter().any(|(_, m)| m == "RRQ from 192.168.0.50 filename ctl\\001\\033[31mred\\012fake: line\\377"), "{mine:?}");
+    assert!(mine.iter().all(|(_, m)| !m.trim_end_matches('\n').chars().any(|c| c.is_control())));
+}

@@ -50,6 +50,20 @@ pub enum Outcome {
     Loop { last: Vec<u8> },
 }
 
+/// A peer-supplied name made safe for syslog the way tftp-hpa's log lines
+/// show it: printable ASCII (backslash included) as is, anything else as an
+/// octal escape, so a name can never forge or split a log line.
+pub fn log_safe(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in bytes.iter().take(512) {
+        match b {
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    out
+}
+
 /// Splits a line into fields: whitespace separates, a backslash keeps the
 /// next character in the field (the backslash stays for the regex or the
 /// replacement to interpret), an unprotected `#` ends the line.
@@ -214,7 +228,7 @@ impl RemapTable {
 
     /// Applies the rules to `name`; `trace` receives the verbosity-3 log lines.
     pub fn apply(&self, name: &[u8], dir: Direction, client: Ipv4Addr, trace: &mut dyn FnMut(String)) -> Outcome {
-        let show = |b: &[u8]| crate::sys::syslog::sanitize(b, 512);
+        let show = |b: &[u8]| log_safe(b);
         let mut cur = name.to_vec();
         trace(format!("remap: input: {}", show(&cur)));
         let mut steps = 0;
@@ -257,7 +271,9 @@ impl RemapTable {
                     return Outcome::Name(cur);
                 }
                 if o.restart {
-                    trace(format!("remap: rule {i}: restart"));
+                    // tftp-hpa logs the restart after resetting its rule counter, so
+                    // the line always says rule 0 (observed with tftpd-hpa 5.2 -vvv).
+                    trace("remap: rule 0: restart".to_string());
                     // tftp-hpa 0.42 and 5.2 resume at the second rule, not the first (T-MAP-2).
                     i = 1;
                     continue 'rules;

@@ -31,7 +31,7 @@ use super::transfer::{
     Step,
 };
 use super::wire::{self, Direction, Mode, Packet};
-use crate::sys::syslog::{self, sanitize, Level};
+use crate::sys::syslog::{self, Level};
 use crate::sys::udp::PktSocket;
 
 /// The daemon name tcp_wrappers rules are written for.
@@ -266,7 +266,7 @@ fn begin(sh: &Shared, job: Job, shared_sock: Option<&PktSocket>) -> Option<Trans
         match table.apply(&req.filename, req.direction, *peer.ip(), &mut trace) {
             Outcome::Name(n) => name = n,
             Outcome::Denied(msg) => {
-                log_request(sh, &req, &name, peer);
+                // tftp-hpa refuses before its request line: nothing but the NAK is logged.
                 nak(2, &String::from_utf8_lossy(&msg));
                 return None;
             }
@@ -275,8 +275,8 @@ fn begin(sh: &Shared, job: Job, shared_sock: Option<&PktSocket>) -> Option<Trans
                     Level::Warning,
                     &format!(
                         "remap: Breaking loop, input = {}, last = {}",
-                        sanitize(&req.filename, 512),
-                        sanitize(&last, 512)
+                        remap::log_safe(&req.filename),
+                        remap::log_safe(&last)
                     ),
                 );
                 nak(2, "Remap table failure");
@@ -379,14 +379,14 @@ fn log_request(sh: &Shared, req: &wire::Request, name: &[u8], peer: SocketAddrV4
     if sh.verbosity < 1 {
         return;
     }
-    let orig = sanitize(&req.filename, 512);
+    let orig = remap::log_safe(&req.filename);
     let msg = if name != req.filename.as_slice() {
         format!(
             "{} from {} filename {} remapped to {}\n",
             req.direction.name(),
             peer.ip(),
             orig,
-            sanitize(name, 512)
+            remap::log_safe(name)
         )
     } else {
         format!("{} from {} filename {}\n", req.direction.name(), peer.ip(), orig)
