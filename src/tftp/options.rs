@@ -87,7 +87,7 @@ pub fn negotiate(req: &Request, file_size: u64, limits: &Limits) -> Result<Negot
     };
     for (name, value) in &req.options {
         let lname = String::from_utf8_lossy(name).to_ascii_lowercase();
-        if !KNOWN.contains(&lname.as_str()) || limits.refused.iter().any(|r| *r == lname) {
+        if !KNOWN.contains(&lname.as_str()) || limits.refused.contains(&lname) {
             continue;
         }
         let Some(v) = parse_ul(value) else { continue };

@@ -75,10 +75,13 @@ struct Shared {
     done_tx: UnixDatagram,
 }
 
-/// Contents of recently served files, keyed by identity and version.
+/// A file's identity and version: device, inode, size, mtime seconds and nanoseconds.
+type FileKey = (u64, u64, u64, i64, i64);
+
+/// Contents of recently served files with their last use.
 #[derive(Debug, Default)]
 struct Cache {
-    files: HashMap<(u64, u64, u64, i64, i64), (Arc<Vec<u8>>, u64)>,
+    files: HashMap<FileKey, (Arc<Vec<u8>>, u64)>,
     total: u64,
     tick: u64,
 }
@@ -479,19 +482,14 @@ impl Worker {
                 }
             }
             let mut ended = 0;
-            let mut i = 0;
             let mut keep = Vec::with_capacity(self.transfers.len());
+            // Transfers started above (after the poll) are not in `ready`: they count as idle.
             let transfers = std::mem::take(&mut self.transfers);
-            let total = ready.len();
-            for mut t in transfers {
+            for (i, mut t) in transfers.into_iter().enumerate() {
                 let mut alive = true;
-                if i < total && ready[i] {
-                    loop {
-                        let got = match &t.endpoint {
-                            Endpoint::Own(s) => s.recv(&mut buf),
-                            Endpoint::Shared => break,
-                        };
-                        let Ok(n) = got else { break };
+                if ready.get(i).copied().unwrap_or(false) {
+                    while let Endpoint::Own(s) = &t.endpoint {
+                        let Ok(n) = s.recv(&mut buf) else { break };
                         let step = t.machine.on_packet(&buf[..n]);
                         if !act(&self.sh, &mut t, step, None) {
                             alive = false;
@@ -499,7 +497,6 @@ impl Worker {
                         }
                     }
                 }
-                i += 1;
                 if alive && Instant::now() >= t.deadline {
                     let step = t.machine.on_timeout();
                     alive = act(&self.sh, &mut t, step, None);
@@ -510,8 +507,6 @@ impl Worker {
                     ended += 1;
                 }
             }
-            // Transfers started while we were busy go after the ones polled.
-            keep.append(&mut self.transfers);
             self.transfers = keep;
             self.finish(ended);
         }
