@@ -815,7 +815,13 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         return Ok(single_port_loop(&cfg, &sh, &listener, &sigs, &done_rx));
     }
     let mut pool = Pool::start(&sh, pool_size()).map_err(|e| fatal(config::EX_OSERR, format!("threads: {e}")))?;
-    Ok(listen_loop(&cfg, &sh, &listener, &sigs, &done_rx, |job| pool.submit(&sh, job)))
+    let code = listen_loop(&cfg, &sh, &listener, &sigs, &done_rx, |job| pool.submit(&sh, job));
+    if let (true, Some(pf)) = (cfg.standalone, &cfg.pidfile) {
+        // Best effort: after chroot and the drop to `-u` the file is usually out of
+        // reach; SysV `killproc` removes it itself (reference I-4).
+        let _ = crate::sys::pidfile::remove(pf);
+    }
+    Ok(code)
 }
 
 /// The address replies leave from: where the request went, unless that was a broadcast.
@@ -860,12 +866,21 @@ fn listen_loop(
     let linger = Duration::from_secs(cfg.linger_s);
     let mut last = Instant::now();
     let mut buf = vec![0u8; MAX_PACKET];
+    // inetd mode after SIGHUP or SIGTERM: no new requests, exit once the
+    // running transfers end (tftp-hpa's forked children outlive their parent the same way).
+    let mut draining = false;
     loop {
-        let timeout = if cfg.standalone {
+        let active = sh.active.load(Ordering::SeqCst);
+        let timeout = if draining {
+            if active == 0 {
+                return 0;
+            }
+            PollTimeout::NONE
+        } else if cfg.standalone {
             PollTimeout::NONE
         } else {
             let left = linger.saturating_sub(last.elapsed());
-            if left.is_zero() && sh.active.load(Ordering::SeqCst) == 0 {
+            if left.is_zero() && active == 0 {
                 return 0;
             }
             if left.is_zero() {
@@ -875,8 +890,9 @@ fn listen_loop(
             }
         };
         let (lr, sr, dr) = {
+            let listen_for = if draining { PollFlags::empty() } else { PollFlags::POLLIN };
             let mut fds = [
-                PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+                PollFd::new(listener.as_fd(), listen_for),
                 PollFd::new(sigs.as_fd(), PollFlags::POLLIN),
                 PollFd::new(done_rx.as_fd(), PollFlags::POLLIN),
             ];
@@ -888,11 +904,15 @@ fn listen_loop(
                     return config::EX_IOERR;
                 }
             }
-            let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-            (has(&fds[0]), has(&fds[1]), has(&fds[2]))
+            let has = |f: &PollFd| f.revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
+            (has(&fds[0]) && !draining, has(&fds[1]), has(&fds[2]))
         };
         if sr && handle_signals(cfg, sh, sigs) {
-            return 0;
+            if cfg.standalone {
+                return 0;
+            }
+            draining = true;
+            continue;
         }
         if dr {
             let mut b = [0u8; 64];
