@@ -19,6 +19,7 @@ struct Lab {
     srv: Netns,
     cli: Netns,
     sif: String,
+    cif: String,
     dir: ScratchDir,
 }
 
@@ -34,7 +35,7 @@ impl Lab {
         let dir = ScratchDir::new("tftp").expect("scratch");
         // The root must be reachable by nobody once the servers drop privileges.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        Lab { srv, cli, sif, dir }
+        Lab { srv, cli, sif, cif, dir }
     }
 
     fn root(&self) -> PathBuf {
@@ -62,6 +63,21 @@ impl Lab {
         a.extend(extra.iter().map(|s| s.to_string()));
         a.extend(args(&["-s", &self.root().display().to_string()]));
         self.start(Path::new(peers::HPA_TFTPD), &a, sink)
+    }
+
+    /// Starts `program args` with private copies of /etc/hosts.allow and
+    /// /etc/hosts.deny bind-mounted over the real ones (in the sink's own mount namespace).
+    fn start_wrapped(&self, program: &Path, a: &[String], sink: &SyslogSink, allow: &Path, deny: &Path) -> Daemon {
+        let mut full = args(&[
+            "-c",
+            "mount --bind \"$1\" /etc/hosts.allow && mount --bind \"$2\" /etc/hosts.deny && shift 2 && exec \"$@\"",
+            "sh",
+            &allow.display().to_string(),
+            &deny.display().to_string(),
+            &program.display().to_string(),
+        ]);
+        full.extend(a.iter().cloned());
+        Daemon::spawn("tftpd", Some(&self.srv), Some(sink), "/bin/sh", &full).expect("spawn")
     }
 
     /// Runs `f` on a thread that has joined the client namespace.
@@ -547,4 +563,54 @@ fn t_map_and_t_log_match_tftpd_hpa_at_vvv() {
     let mine = lines(&s1);
     assert!(mine.iter().any(|(_, m)| m == "RRQ from 192.168.0.50 filename ctl\\001\\033[31mred\\012fake: line\\377"), "{mine:?}");
     assert!(mine.iter().all(|(_, m)| !m.trim_end_matches('\n').chars().any(|c| c.is_control())));
+}
+
+/// hosts.allow/deny (T-REQ-1): a denied client gets no reply at all from
+/// either server and is logged as refused; an allowed one, and one that
+/// hosts.allow lets in despite hosts.deny, are served by both.
+#[test]
+fn t_req_1_hosts_deny_refuses_like_tftpd_hpa() {
+    let blocker = need(&[peers::HPA_TFTPD]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24", "192.168.0.2/24"]);
+    populate(&lab);
+    for a in ["192.168.0.51/24", "192.168.0.52/24"] {
+        lab.cli.ip(&["addr", "add", a, "dev", &lab.cif]).unwrap();
+    }
+    let allow = lab.dir.path().join("hosts.allow");
+    let deny = lab.dir.path().join("hosts.deny");
+    std::fs::write(&allow, "# local exceptions\nin.tftpd: 192.168.0.52\n").unwrap();
+    std::fs::write(&deny, "in.tftpd: 192.168.0.50, 10.0.0.0/255.0.0.0\nALL: 192.168.0.52\n").unwrap();
+    let root = lab.root().display().to_string();
+    let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
+    let _o = lab.start_wrapped(&ours("in.tftpd"), &args(&["-L", "-a", "192.168.0.1:69", "-s", &root]), &s1, &allow, &deny);
+    let _h = lab.start_wrapped(Path::new(peers::HPA_TFTPD), &args(&["-L", "-a", "192.168.0.2:69", "-s", &root]), &s2, &allow, &deny);
+    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2), "{:?} {:?}", s1.lines(), s2.lines());
+    for (from, served) in [("192.168.0.50", false), ("192.168.0.51", true), ("192.168.0.52", true)] {
+        for server in [Ipv4Addr::new(192, 168, 0, 1), Ipv4Addr::new(192, 168, 0, 2)] {
+            let src: Ipv4Addr = from.parse().unwrap();
+            let got = lab.in_client(move || {
+                let s = UdpSocket::bind(SocketAddrV4::new(src, 0)).unwrap();
+                s.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+                s.send_to(&rrq(b"pxelinux.0", "octet", &[]), SocketAddrV4::new(server, 69)).unwrap();
+                let mut buf = [0u8; 600];
+                let r = s.recv_from(&mut buf).ok().map(|(n, f)| (buf[..n].to_vec(), f));
+                if let Some((_, f)) = &r {
+                    let _ = s.send_to(b"\x00\x05\x00\x00done\x00", f);
+                }
+                r
+            });
+            let was_served = got.as_ref().map(|(b, _)| b[1] == 3).unwrap_or(false);
+            assert_eq!(was_served, served, "{from} -> {server}: {got:?}");
+            if !served {
+                assert!(got.is_none(), "a refused client got a reply: {got:?}");
+            }
+        }
+    }
+    // tftpd-hpa 5.2 names its own address in this line (observed: `connection
+    // refused from 192.168.0.2`); ours names the refused client, as the reference says.
+    let r = s1.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "connection refused from 192.168.0.50");
+    assert!(r.map(|r| r.severity == 4).unwrap_or(false), "{:?}", s1.lines());
+    let r = s2.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg.starts_with("connection refused from "));
+    assert!(r.map(|r| r.severity == 4).unwrap_or(false), "{:?}", s2.lines());
 }
