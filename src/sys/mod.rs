@@ -6,6 +6,7 @@
 //! Callers never touch libc; they get small safe types from here.
 
 pub mod daemon;
+pub mod epoll;
 pub mod fsys;
 pub mod pidfile;
 pub mod privilege;

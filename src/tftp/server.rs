@@ -422,13 +422,18 @@ fn act(sh: &Shared, t: &mut Transfer, step: Step, shared_sock: Option<&PktSocket
     }
 }
 
-/// A worker: a poll loop over its transfers and a wake-up socket for new jobs.
+/// A worker: an epoll loop over its transfers' sockets and a wake-up socket
+/// for new jobs. Timers are checked when the earliest deadline passes.
 struct Worker {
     sh: Arc<Shared>,
     jobs: ChanRx<Job>,
     wake: UnixDatagram,
-    transfers: Vec<Transfer>,
+    transfers: HashMap<u64, Transfer>,
+    next_token: u64,
 }
+
+/// The token of the wake-up socket; transfers count from 1.
+const WAKE: u64 = 0;
 
 impl Worker {
     fn finish(&self, n: usize) {
@@ -439,91 +444,117 @@ impl Worker {
     }
 
     fn run(mut self) {
-        let mut buf = vec![0u8; MAX_PACKET];
-        loop {
-            let now = Instant::now();
-            let wait = self
-                .transfers
-                .iter()
-                .map(|t| t.deadline.saturating_duration_since(now))
-                .min()
-                .map(|d| PollTimeout::try_from(d.as_millis().min(60_000) as i32 + 1).unwrap_or(PollTimeout::NONE))
-                .unwrap_or(PollTimeout::NONE);
-            let mut ready = vec![false; self.transfers.len()];
-            let woke;
-            {
-                let mut fds = Vec::with_capacity(self.transfers.len() + 1);
-                fds.push(PollFd::new(self.wake.as_fd(), PollFlags::POLLIN));
-                for t in &self.transfers {
-                    if let Endpoint::Own(s) = &t.endpoint {
-                        fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
-                    }
-                }
-                match poll(&mut fds, wait) {
-                    Ok(_) => {}
-                    Err(nix::errno::Errno::EINTR) => continue,
-                    Err(_) => continue,
-                }
-                let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-                woke = has(&fds[0]);
-                for (i, f) in fds[1..].iter().enumerate() {
-                    ready[i] = has(f);
-                }
+        let ep = match crate::sys::epoll::Epoll::new() {
+            Ok(e) => e,
+            Err(e) => {
+                syslog::log(Level::Err, &format!("epoll: {e}"));
+                return;
             }
-            if woke {
-                let mut b = [0u8; 64];
-                while self.wake.recv(&mut b).is_ok() {}
-                loop {
-                    match self.jobs.try_recv() {
-                        Ok(job) => self.start_job(job),
-                        Err(std::sync::mpsc::TryRecvError::Empty) => break,
-                        Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
-                    }
-                }
+        };
+        if ep.add(self.wake.as_fd(), WAKE).is_err() {
+            return;
+        }
+        let mut buf = vec![0u8; MAX_PACKET];
+        let mut ready = Vec::new();
+        let mut next_deadline: Option<Instant> = None;
+        loop {
+            let timeout_ms = match next_deadline {
+                None => -1,
+                Some(d) => d.saturating_duration_since(Instant::now()).as_millis().min(60_000) as i32 + 1,
+            };
+            if ep.wait(&mut ready, timeout_ms).is_err() {
+                continue;
             }
             let mut ended = 0;
-            let mut keep = Vec::with_capacity(self.transfers.len());
-            // Transfers started above (after the poll) are not in `ready`: they count as idle.
-            let transfers = std::mem::take(&mut self.transfers);
-            for (i, mut t) in transfers.into_iter().enumerate() {
-                let mut alive = true;
-                if ready.get(i).copied().unwrap_or(false) {
-                    while let Endpoint::Own(s) = &t.endpoint {
-                        let Ok(n) = s.recv(&mut buf) else { break };
-                        let step = t.machine.on_packet(&buf[..n]);
-                        if !act(&self.sh, &mut t, step, None) {
-                            alive = false;
-                            break;
+            for &token in &ready {
+                if token == WAKE {
+                    let mut b = [0u8; 64];
+                    while self.wake.recv(&mut b).is_ok() {}
+                    loop {
+                        match self.jobs.try_recv() {
+                            Ok(job) => {
+                                if let Some(d) = self.start_job(job, &ep) {
+                                    next_deadline = Some(next_deadline.map_or(d, |n| n.min(d)));
+                                }
+                            }
+                            Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                            Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
                         }
                     }
+                    continue;
                 }
-                if alive && Instant::now() >= t.deadline {
-                    let step = t.machine.on_timeout();
-                    alive = act(&self.sh, &mut t, step, None);
+                let Some(t) = self.transfers.get_mut(&token) else { continue };
+                let mut alive = true;
+                while let Endpoint::Own(s) = &t.endpoint {
+                    let Ok(n) = s.recv(&mut buf) else { break };
+                    let step = t.machine.on_packet(&buf[..n]);
+                    if !act(&self.sh, t, step, None) {
+                        alive = false;
+                        break;
+                    }
                 }
                 if alive {
-                    keep.push(t);
+                    next_deadline = Some(next_deadline.map_or(t.deadline, |n| n.min(t.deadline)));
                 } else {
+                    if let Some(t) = self.transfers.remove(&token) {
+                        if let Endpoint::Own(s) = &t.endpoint {
+                            let _ = ep.delete(s.as_fd());
+                        }
+                    }
                     ended += 1;
                 }
             }
-            self.transfers = keep;
+            let now = Instant::now();
+            if next_deadline.is_some_and(|d| now >= d) {
+                // A deadline passed: fire every expired timer and find the next one.
+                let mut gone = Vec::new();
+                let mut earliest: Option<Instant> = None;
+                for (&token, t) in self.transfers.iter_mut() {
+                    if now >= t.deadline {
+                        let step = t.machine.on_timeout();
+                        if !act(&self.sh, t, step, None) {
+                            gone.push(token);
+                            continue;
+                        }
+                    }
+                    earliest = Some(earliest.map_or(t.deadline, |e| e.min(t.deadline)));
+                }
+                for token in gone {
+                    if let Some(t) = self.transfers.remove(&token) {
+                        if let Endpoint::Own(s) = &t.endpoint {
+                            let _ = ep.delete(s.as_fd());
+                        }
+                    }
+                    ended += 1;
+                }
+                next_deadline = earliest;
+            }
             self.finish(ended);
         }
     }
 
-    fn start_job(&mut self, job: Job) {
-        match begin(&self.sh, job, None) {
-            Some(mut t) => {
-                let step = t.machine.start();
-                if act(&self.sh, &mut t, step, None) {
-                    self.transfers.push(t);
-                } else {
-                    self.finish(1);
-                }
-            }
-            None => self.finish(1),
+    /// Starts a job; returns its first deadline if it became a running transfer.
+    fn start_job(&mut self, job: Job, ep: &crate::sys::epoll::Epoll) -> Option<Instant> {
+        let Some(mut t) = begin(&self.sh, job, None) else {
+            self.finish(1);
+            return None;
+        };
+        let step = t.machine.start();
+        if !act(&self.sh, &mut t, step, None) {
+            self.finish(1);
+            return None;
         }
+        self.next_token += 1;
+        let token = self.next_token;
+        if let Endpoint::Own(s) = &t.endpoint {
+            if ep.add(s.as_fd(), token).is_err() {
+                self.finish(1);
+                return None;
+            }
+        }
+        let d = t.deadline;
+        self.transfers.insert(token, t);
+        Some(d)
     }
 }
 
@@ -544,7 +575,8 @@ impl Pool {
                 sh: sh.clone(),
                 jobs: rx,
                 wake: wb,
-                transfers: Vec::new(),
+                transfers: HashMap::new(),
+                next_token: WAKE,
             };
             std::thread::Builder::new().name("tftp-worker".into()).spawn(move || w.run())?;
             workers.push((tx, wa));
