@@ -484,13 +484,13 @@ impl Worker {
                     continue;
                 }
                 let Some(t) = self.transfers.get_mut(&token) else { continue };
+                // One datagram per readiness: a lock-step client has at most one
+                // queued, and epoll (level-triggered) reports the socket again if more wait.
                 let mut alive = true;
-                while let Endpoint::Own(s) = &t.endpoint {
-                    let Ok(n) = s.recv(&mut buf) else { break };
-                    let step = t.machine.on_packet(&buf[..n]);
-                    if !act(&self.sh, t, step, None) {
-                        alive = false;
-                        break;
+                if let Endpoint::Own(s) = &t.endpoint {
+                    if let Ok(n) = s.recv(&mut buf) {
+                        let step = t.machine.on_packet(&buf[..n]);
+                        alive = act(&self.sh, t, step, None);
                     }
                 }
                 if alive {

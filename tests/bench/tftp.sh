@@ -78,15 +78,16 @@ stop() {
   sleep 0.2
 }
 cpu_ns() { cat "$cpu_base/$tag-$1/cpuacct.usage"; }
+usr_ms() { awk '{print int($1 / 1e6)}' "$cpu_base/$tag-$1/cpuacct.usage_user"; }
 mem_peak() { cat "$mem_base/$tag-$1/memory.max_usage_in_bytes"; }
 now() { date +%s.%N; }
 
 # result NAME CASE BYTES SECONDS CPU_NS FAILED
 result() {
-  awk -v n="$1" -v c="$2" -v b="$3" -v s="$4" -v cpu="$5" -v f="$6" -v m="$(mem_peak "$1")" 'BEGIN {
+  awk -v n="$1" -v c="$2" -v b="$3" -v s="$4" -v cpu="$5" -v f="$6" -v m="$(mem_peak "$1")" -v u="$(usr_ms "$1")" 'BEGIN {
     mib = b / 1048576
-    printf "%-8s %-22s %8.1f MiB %7.2f s %8.1f MiB/s  cpu %7.1f ms %6.2f ms/MiB  peak %6.1f MiB  failed %d\n",
-      n, c, mib, s, mib / s, cpu / 1e6, cpu / 1e6 / mib, m / 1048576, f }'
+    printf "%-8s %-22s %8.1f MiB %7.2f s %8.1f MiB/s  cpu %7.1f ms %6.2f ms/MiB  peak %6.1f MiB  failed %d  (user total %d ms)\n",
+      n, c, mib, s, mib / s, cpu / 1e6, cpu / 1e6 / mib, m / 1048576, f, u }'
 }
 
 single() { # NAME BLKSIZE
@@ -128,7 +129,7 @@ window() { # NAME
 run_all() {
   echo "# pxesuite TFTP benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, kernel $(uname -r)"
   echo "# N=$N STORM_MIB=$STORM_MIB BIG_MIB=$BIG_MIB"
-  for s in ours hpa; do
+  for s in ${SERVERS:-ours hpa}; do
     case $s in
       ours) start ours "$tmp/in.tftpd" -L -a 10.99.0.1:69 -s "$root" -u nobody ;;
       hpa) start hpa "$HPA" -L -a 10.99.0.1:69 -s "$root" -u nobody ;;
@@ -139,6 +140,7 @@ run_all() {
     storm $s
     stop $s
   done
+  [ -n "${SERVERS:-}" ] && return 0
   start dnsmasq "$DNSMASQ" -k --conf-file=/dev/null --port=0 --enable-tftp --tftp-root="$root" \
     --tftp-max=1000 --listen-address=10.99.0.1 --bind-interfaces --user=nobody
   storm dnsmasq
