@@ -614,3 +614,170 @@ fn t_req_1_hosts_deny_refuses_like_tftpd_hpa() {
     let r = s2.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg.starts_with("connection refused from "));
     assert!(r.map(|r| r.severity == 4).unwrap_or(false), "{:?}", s2.lines());
 }
+
+/// A scripted lock-step client: sends `first` to `server`:69 and then plays
+/// `script` step by step against the server's transfer port, returning every
+/// packet it received in order.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// Acknowledge the block of the last DATA (or 0 after an OACK) `n` times.
+    Ack(usize),
+    /// Send an ACK for this block number.
+    AckBlock(u16),
+    /// Send an ERROR (code 0).
+    Error,
+    /// Receive one packet.
+    Recv,
+}
+
+fn script(server: Ipv4Addr, first: Vec<u8>, steps: Vec<Step>) -> Vec<Vec<u8>> {
+    let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.send_to(&first, SocketAddrV4::new(server, 69)).unwrap();
+    let mut got: Vec<Vec<u8>> = Vec::new();
+    let mut tid: Option<SocketAddr> = None;
+    let mut buf = vec![0u8; 70_000];
+    for st in steps {
+        match st {
+            Step::Recv => match s.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    tid.get_or_insert(from);
+                    got.push(buf[..n].to_vec());
+                }
+                Err(_) => got.push(b"TIMEOUT".to_vec()),
+            },
+            Step::Ack(times) => {
+                let last = got.last().cloned().unwrap_or_default();
+                let block = if last.get(1) == Some(&3) { [last[2], last[3]] } else { [0, 0] };
+                for _ in 0..times {
+                    s.send_to(&[0, 4, block[0], block[1]], tid.unwrap()).unwrap();
+                }
+            }
+            Step::AckBlock(b) => {
+                let b = b.to_be_bytes();
+                s.send_to(&[0, 4, b[0], b[1]], tid.unwrap()).unwrap();
+            }
+            Step::Error => {
+                s.send_to(b"\x00\x05\x00\x00stop\x00", tid.unwrap()).unwrap();
+            }
+        }
+    }
+    got
+}
+
+/// T-XFER-3, T-OPT-4, T-XFER-1 against tftpd-hpa: a duplicate ACK is never
+/// answered with a duplicate DATA; an ACK of the wrong block after an OACK
+/// gets the OACK again; an ERROR after the OACK ends the transfer with
+/// tftp-hpa's warning; block numbers wrap past 65535; and uploads with `-c`
+/// (octet, netascii, OACK for blksize and tsize) give the same files and modes.
+#[test]
+fn t_xfer_mechanics_and_writes_match_tftpd_hpa() {
+    let blocker = need(&[peers::HPA_TFTPD, peers::TFTP]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24", "192.168.0.2/24"]);
+    populate(&lab);
+    let wrap: Vec<u8> = payload(8 * 65_540 + 3);
+    write(&lab.root().join("wrap.bin"), &wrap, 0o644);
+    for d in ["in-ours", "in-hpa"] {
+        let p = lab.root().join(d);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
+    let _o = lab.ours("192.168.0.1", &["-c"], &s1);
+    let _h = lab.hpa("192.168.0.2", &["-c"], &s2);
+    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    let ours_ip = Ipv4Addr::new(192, 168, 0, 1);
+    let hpa_ip = Ipv4Addr::new(192, 168, 0, 2);
+    use Step::*;
+    let cases: Vec<(&str, Vec<u8>, Vec<Step>)> = vec![
+        (
+            "duplicate ACK",
+            rrq(b"small.txt", "octet", &[("blksize", "8")]),
+            vec![Recv, Ack(1), Recv, Ack(2), Recv, Ack(1), Recv, Ack(1), Error],
+        ),
+        ("wrong ACK after OACK", rrq(b"small.txt", "octet", &[("blksize", "8")]), vec![Recv, AckBlock(1), Recv, Error]),
+        ("ERROR after OACK", rrq(b"pxelinux.0", "octet", &[("tsize", "0")]), vec![Recv, Error]),
+        ("WRQ OACK", b"\x00\x02in-X/opt.bin\x00octet\x00blksize\x001000\x00tsize\x00123\x00".to_vec(), vec![Recv, Error]),
+    ];
+    for (name, first, steps) in cases {
+        let (f1, f2, st1, st2) = (first.clone(), first.replace_dir("in-hpa"), steps.clone(), steps.clone());
+        let f1 = f1.replace_dir("in-ours");
+        let theirs = lab.in_client(move || script(hpa_ip, f2, st2));
+        let mine = lab.in_client(move || script(ours_ip, f1, st1));
+        if name == "wrong ACK after OACK" {
+            // Deliberate difference: tftpd-hpa 5.2 "resends the OACK" from the buffer
+            // the client's ACK was read into, so the client gets its own ACK back
+            // followed by the OACK's tail (observed). Ours resends the OACK itself.
+            assert_eq!(theirs[1][..4], [0, 4, 0, 1], "{theirs:?}");
+            assert_eq!(mine, vec![mine[0].clone(), mine[0].clone()], "{name}");
+            assert_eq!(mine[0], theirs[0], "{name}");
+            continue;
+        }
+        assert_eq!(mine, theirs, "{name}");
+        assert!(!mine.iter().any(|p| p == b"TIMEOUT"), "{name}: {mine:?}");
+    }
+    for s in [&s1, &s2] {
+        let r = s.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "tftp: client does not accept options");
+        assert!(r.map(|r| r.severity == 4).unwrap_or(false), "{:?}", s.lines());
+    }
+    // Past block 65535 (T-XFER-1): the whole file arrives and block 65536 is numbered 0.
+    let got = lab.in_client(move || {
+        let mut steps = vec![Recv];
+        for _ in 0..65_541 {
+            steps.push(Ack(1));
+            steps.push(Recv);
+        }
+        steps.push(Ack(1));
+        script(ours_ip, rrq(b"wrap.bin", "octet", &[("blksize", "8")]), steps)
+    });
+    assert_eq!(got[0], b"\x00\x06blksize\x008\x00");
+    assert_eq!(&got[65_535][..4], &[0, 3, 255, 255]);
+    assert_eq!(&got[65_536][..4], &[0, 3, 0, 0]);
+    let data: Vec<u8> = got[1..].iter().flat_map(|p| p[4..].to_vec()).collect();
+    assert!(data == wrap, "wrapped transfer differs ({} of {} bytes)", data.len(), wrap.len());
+    // Uploads with tftp-hpa's client, octet and netascii, to each server.
+    let text = b"first\nsecond\r\nthird\rlast\n".to_vec();
+    write(&lab.dir.path().join("up.txt"), &text, 0o644);
+    write(&lab.dir.path().join("up.bin"), &wrap, 0o644);
+    for (server, dir) in [("192.168.0.1", "in-ours"), ("192.168.0.2", "in-hpa")] {
+        for (mode, file) in [("octet", "up.bin"), ("netascii", "up.txt")] {
+            let r = lab
+                .cli
+                .cmd(peers::TFTP)
+                .args([server, "-m", mode, "-c", "put"])
+                .arg(lab.dir.path().join(file))
+                .arg(format!("{dir}/{file}"))
+                .output()
+                .unwrap();
+            assert!(r.status.success(), "{server} {mode}: {}", String::from_utf8_lossy(&r.stderr));
+        }
+    }
+    for f in ["up.bin", "up.txt", "opt.bin"] {
+        let (a, b) = (lab.root().join("in-ours").join(f), lab.root().join("in-hpa").join(f));
+        let (ma, mb) = (std::fs::metadata(&a).unwrap(), std::fs::metadata(&b).unwrap());
+        assert_eq!(ma.permissions().mode() & 0o7777, mb.permissions().mode() & 0o7777, "{f} mode");
+        assert_eq!(std::os::unix::fs::MetadataExt::uid(&ma), std::os::unix::fs::MetadataExt::uid(&mb), "{f} owner");
+        assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "{f} differs");
+    }
+    assert_eq!(std::fs::read(lab.root().join("in-ours/up.txt")).unwrap(), text);
+}
+
+/// Puts a request's `in-X/` directory placeholder in place.
+trait ReplaceDir {
+    fn replace_dir(self, dir: &str) -> Vec<u8>;
+}
+
+impl ReplaceDir for Vec<u8> {
+    fn replace_dir(self, dir: &str) -> Vec<u8> {
+        match self.windows(5).position(|w| w == b"in-X/") {
+            Some(i) => {
+                let mut v = self[..i].to_vec();
+                v.extend_from_slice(dir.as_bytes());
+                v.extend_from_slice(&self[i + 4..]);
+                v
+            }
+            None => self,
+        }
+    }
+}
