@@ -814,6 +814,17 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         }
         sock
     } else {
+        // T-INETD-2: only IPv4 datagram sockets are served from inetd.
+        use nix::sys::socket::SockaddrLike;
+        let family = nix::sys::socket::getsockname::<nix::sys::socket::SockaddrStorage>(0)
+            .map_err(|e| fatal(config::EX_IOERR, format!("recvfrom: {e}")))?
+            .family();
+        if family != Some(nix::sys::socket::AddressFamily::Inet) {
+            return Err(fatal(
+                76,
+                "received address was not AF_INET, please check your inetd config",
+            ));
+        }
         // SAFETY: under inetd `wait = yes` fd 0 is the service's UDP socket (T-INETD-1)
         // and nothing else in this process uses it.
         let sock = unsafe { PktSocket::from_raw(0) }
