@@ -12,6 +12,7 @@ pub mod pidfile;
 pub mod privilege;
 pub mod regex;
 pub mod signals;
+pub mod sockopt;
 pub mod syslog;
 pub mod udp;
 

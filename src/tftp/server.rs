@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddrV4, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -219,9 +219,7 @@ fn transfer_socket(local: Ipv4Addr, peer: SocketAddrV4, range: Option<(u16, u16)
         }
     };
     sock.connect(peer)?;
-    let pkt = PktSocket::from_owned(OwnedFd::from(sock))?;
-    let _ = pkt.set_pmtudisc_dont();
-    let sock = pkt.udp().try_clone()?;
+    let _ = crate::sys::sockopt::set_pmtudisc_dont(sock.as_fd());
     sock.set_nonblocking(true)?;
     Ok(sock)
 }
