@@ -781,3 +781,93 @@ impl ReplaceDir for Vec<u8> {
         }
     }
 }
+
+/// Runs `f` on a thread that has joined `ns`'s network namespace; processes
+/// spawned there start in that namespace too.
+fn in_netns<T: Send + 'static>(ns: &Netns, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = format!("/var/run/netns/{}", ns.name());
+    std::thread::spawn(move || {
+        let f_ns = std::fs::File::open(&path).expect("netns file");
+        nix::sched::setns(f_ns, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        f()
+    })
+    .join()
+    .expect("netns thread")
+}
+
+/// T-INETD-1/2 without a super-server: the socket is fd 0 with a request
+/// already queued; `-t 0` serves that request, then exits 0 once idle.
+#[test]
+fn t_inetd_2_serves_the_queued_request_then_exits_with_t_0() {
+    let blocker = need(&[]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    populate(&lab);
+    let sock = in_netns(&lab.srv, || UdpSocket::bind("192.168.0.1:69").unwrap());
+    let client = lab.in_client(|| {
+        let c = UdpSocket::bind("0.0.0.0:0").unwrap();
+        c.send_to(&rrq(b"small.txt", "octet", &[]), "192.168.0.1:69").unwrap();
+        c
+    });
+    let root = lab.root().display().to_string();
+    let mut child = in_netns(&lab.srv, move || {
+        std::process::Command::new(ours("in.tftpd"))
+            .args(["-t", "0", "-s", &root])
+            .stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(sock)))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    });
+    let got = lab.in_client(move || {
+        client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 600];
+        let (n, from) = client.recv_from(&mut buf).expect("DATA 1");
+        client.send_to(&[0, 4, 0, 1], from).unwrap();
+        buf[..n].to_vec()
+    });
+    assert_eq!(&got[..4], &[0, 3, 0, 1]);
+    assert_eq!(&got[4..], std::fs::read(lab.root().join("small.txt")).unwrap().as_slice());
+    let mut status = None;
+    assert!(wait_until(READY, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    }));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+}
+
+/// Standalone `-l` (T-CLI): the starting command exits 0 once the server is up,
+/// the pid file names the live server, transfers come from the `-R` range,
+/// and the server runs as `nobody` inside its root (T-REQ-1).
+#[test]
+fn standalone_detaches_writes_pid_file_and_drops_privileges() {
+    let blocker = need(&[]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    populate(&lab);
+    let pidfile = lab.dir.path().join("in.tftpd.pid");
+    let out = lab
+        .srv
+        .cmd(&ours("in.tftpd").display().to_string())
+        .args(["-l", "-a", "192.168.0.1:69", "-R", "40000:40009", "-P"])
+        .arg(&pidfile)
+        .arg("-s")
+        .arg(lab.root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let nobody = pxesuite::sys::privilege::lookup_user("nobody").unwrap().unwrap();
+    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).unwrap_or("").to_string();
+    assert_eq!(field("Uid:").split_whitespace().skip(1).collect::<Vec<_>>(), vec![nobody.uid.to_string(); 4]);
+    assert_eq!(field("Gid:").split_whitespace().skip(1).collect::<Vec<_>>(), vec![nobody.gid.to_string(); 4]);
+    assert_eq!(field("Groups:").split_whitespace().count(), 1, "{}", field("Groups:"));
+    assert_eq!(std::fs::read_link(format!("/proc/{pid}/root")).unwrap(), std::fs::canonicalize(lab.root()).unwrap());
+    let a = lab.in_client(|| exchange(Ipv4Addr::new(192, 168, 0, 1), &rrq(b"small.txt", "octet", &[])));
+    assert_eq!(a.replies.first().map(|r| r[1]), Some(3), "{a:?}");
+    assert!((40000..=40009).contains(&a.from[0].port()), "{:?}", a.from);
+    assert_eq!(a.from[0].ip(), std::net::IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)));
+    let _ = pxesuite::sys::signals::kill(pid, libc::SIGTERM);
+}

@@ -837,6 +837,8 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         crate::sys::signals::SIGINT,
     ])
     .map_err(|e| fatal(config::EX_OSERR, format!("signals: {e}")))?;
+    // /dev/null is opened before chroot: the detached server points its stdio at it once ready.
+    let devnull = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").ok();
     // The root's descriptor is opened before chroot; after it, `/` is the same directory.
     let chrooted = drop_privileges(root_dir.as_deref(), account.as_ref())?;
     let root = match &root_dir {
@@ -851,7 +853,13 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
     let (sh, done_rx) = build_shared(&cfg, root, hosts, map)?;
     if let Some(r) = readiness.take() {
         r.ready();
+        if let Some(null) = &devnull {
+            for fd in 0..3 {
+                let _ = nix::unistd::dup2(null.as_raw_fd(), fd);
+            }
+        }
     }
+    drop(devnull);
     if cfg.single_port {
         return Ok(single_port_loop(&cfg, &sh, &listener, &sigs, &done_rx));
     }
@@ -921,12 +929,11 @@ fn listen_loop(
             PollTimeout::NONE
         } else {
             let left = linger.saturating_sub(last.elapsed());
-            if left.is_zero() && active == 0 {
-                return 0;
-            }
-            if left.is_zero() {
+            if left.is_zero() && active > 0 {
+                // Idle, but a transfer still runs: wait for it (or a request).
                 PollTimeout::NONE
             } else {
+                // With `-t 0` this still looks once, so the request that woke us is served.
                 PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::NONE)
             }
         };
@@ -954,6 +961,10 @@ fn listen_loop(
             }
             draining = true;
             continue;
+        }
+        if !cfg.standalone && !lr && !sr && !dr && last.elapsed() >= linger && sh.active.load(Ordering::SeqCst) == 0 {
+            // T-INETD-2: idle for `-t` seconds and nothing running.
+            return 0;
         }
         if dr {
             let mut b = [0u8; 64];
@@ -996,17 +1007,13 @@ fn single_port_loop(
     loop {
         let now = Instant::now();
         let mut wait = transfers.values().map(|t| t.deadline.saturating_duration_since(now)).min();
-        if !cfg.standalone {
+        if !cfg.standalone && transfers.is_empty() {
+            // With `-t 0` this still looks once, so the request that woke us is served.
             let left = linger.saturating_sub(last.elapsed());
-            if left.is_zero() && transfers.is_empty() {
-                return 0;
-            }
-            if !left.is_zero() {
-                wait = Some(wait.map_or(left, |w| w.min(left)));
-            }
+            wait = Some(wait.map_or(left, |w| w.min(left)));
         }
         let timeout = wait
-            .map(|d| PollTimeout::try_from(d.as_millis().min(60_000) as i32 + 1).unwrap_or(PollTimeout::NONE))
+            .map(|d| PollTimeout::try_from(d.as_micros().div_ceil(1000).min(60_000) as i32).unwrap_or(PollTimeout::NONE))
             .unwrap_or(PollTimeout::NONE);
         let (lr, sr) = {
             let mut fds = [
@@ -1024,6 +1031,9 @@ fn single_port_loop(
             (has(&fds[0]), has(&fds[1]))
         };
         if sr && handle_signals(cfg, sh, sigs) {
+            return 0;
+        }
+        if !cfg.standalone && !lr && transfers.is_empty() && last.elapsed() >= linger {
             return 0;
         }
         if lr {
