@@ -871,3 +871,32 @@ fn standalone_detaches_writes_pid_file_and_drops_privileges() {
     assert_eq!(a.from[0].ip(), std::net::IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)));
     let _ = pxesuite::sys::signals::kill(pid, libc::SIGTERM);
 }
+
+/// T-INETD-3: a standalone server re-reads its map file on SIGHUP, even
+/// though the file lies outside the root it has chrooted into.
+#[test]
+fn t_inetd_3_standalone_rereads_the_map_file_on_sighup() {
+    let blocker = need(&[]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    populate(&lab);
+    let map = lab.dir.path().join("tftpd.map");
+    write(&map, b"r ^old$ small.txt\n", 0o644);
+    let sink = SyslogSink::new().unwrap();
+    let d = lab.ours("192.168.0.1", &["-m", &map.display().to_string()], &sink);
+    let get = |name: &'static [u8]| {
+        lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &rrq(name, "octet", &[])))
+            .replies
+            .first()
+            .map(|r| r[1])
+    };
+    assert_eq!(get(b"old"), Some(3));
+    assert_eq!(get(b"new"), Some(5));
+    // Replaced the way editors do: a new file renamed over the old one.
+    let tmp = lab.dir.path().join("tftpd.map.new");
+    write(&tmp, b"r ^new$ small.txt\n", 0o644);
+    std::fs::rename(&tmp, &map).unwrap();
+    d.signal(libc::SIGHUP).unwrap();
+    assert!(wait_until(READY, || get(b"new") == Some(3)), "{:?}", sink.lines());
+    assert_eq!(get(b"old"), Some(5));
+}

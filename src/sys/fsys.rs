@@ -86,6 +86,19 @@ pub fn open_plain(path: &[u8], mode: OpenMode) -> io::Result<File> {
     Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
 }
 
+/// Opens `name` read-only relative to the directory `dir` (openat(2)); a map
+/// file stays reachable this way after the process has chrooted elsewhere.
+pub fn open_at(dir: &File, name: &[u8]) -> io::Result<File> {
+    let c = CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
+    // SAFETY: openat(2) with a valid directory fd and a NUL-terminated name; the fd is owned below.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new descriptor the kernel just returned.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
 /// The C library's message for `errno`, without Rust's " (os error N)" suffix.
 pub fn strerror(errno: i32) -> String {
     let mut buf = [0u8; 128];

@@ -65,6 +65,7 @@ struct Shared {
     access: FileAccess,
     hosts: HostsAccess,
     remap: RwLock<Arc<RemapTable>>,
+    map_dir: Option<(File, Vec<u8>)>,
     limits: Limits,
     retransmit_us: u64,
     verbosity: u32,
@@ -606,6 +607,22 @@ pub fn load_map(path: &std::path::Path) -> Result<RemapTable, Fatal> {
     remap::parse(&text).map_err(|errs| fatal(config::EX_CONFIG, errs.join("\n")))
 }
 
+/// Re-reads the map file through its directory's descriptor (SIGHUP in standalone mode).
+fn reload_map(path: &std::path::Path, dir: &File, name: &[u8]) -> Result<RemapTable, Fatal> {
+    let text = crate::sys::fsys::open_at(dir, name)
+        .and_then(|mut f| {
+            let mut v = Vec::new();
+            f.read_to_end(&mut v).map(|_| v)
+        })
+        .map_err(|e| {
+            fatal(
+                config::EX_NOINPUT,
+                format!("Cannot open map file: {}: {}", path.display(), crate::sys::fsys::error_text(&e)),
+            )
+        })?;
+    remap::parse(&text).map_err(|errs| fatal(config::EX_CONFIG, errs.join("\n")))
+}
+
 /// Parses `-a [addr][:port]` (IPv4 or a host name; port number or service name).
 fn parse_address(a: Option<&str>) -> Result<SocketAddrV4, Fatal> {
     let a = a.unwrap_or("");
@@ -642,6 +659,8 @@ fn parse_address(a: Option<&str>) -> Result<SocketAddrV4, Fatal> {
 #[derive(Debug)]
 pub struct Prepared {
     cfg: Config,
+    /// The map file's directory and name, kept so SIGHUP can re-read it after chroot.
+    map_dir: Option<(File, Vec<u8>)>,
     account: Option<crate::sys::privilege::Account>,
     hosts: HostsAccess,
     map: RemapTable,
@@ -674,8 +693,17 @@ pub fn prepare(cfg: Config) -> Result<Prepared, Fatal> {
         }
     };
     let hosts = HostsAccess::load();
+    let map_dir = cfg.map_file.as_ref().and_then(|p| {
+        let name = p.file_name()?.as_encoded_bytes().to_vec();
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        File::open(dir).ok().map(|d| (d, name))
+    });
     Ok(Prepared {
         cfg,
+        map_dir,
         account,
         hosts,
         map,
@@ -715,6 +743,7 @@ fn drop_privileges(root_dir: Option<&std::path::Path>, account: Option<&crate::s
 
 fn build_shared(
     cfg: &Config,
+    map_dir: Option<(File, Vec<u8>)>,
     root: Option<File>,
     hosts: HostsAccess,
     map: RemapTable,
@@ -734,6 +763,7 @@ fn build_shared(
         access,
         hosts,
         remap: RwLock::new(Arc::new(map)),
+        map_dir,
         limits: Limits {
             max_blksize: cfg.max_blksize,
             refused: cfg.refused.clone(),
@@ -766,6 +796,7 @@ fn redirect_out_err() {
 pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
     let Prepared {
         cfg,
+        map_dir,
         account,
         hosts,
         map,
@@ -850,7 +881,7 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         }
         None => None,
     };
-    let (sh, done_rx) = build_shared(&cfg, root, hosts, map)?;
+    let (sh, done_rx) = build_shared(&cfg, map_dir, root, hosts, map)?;
     if let Some(r) = readiness.take() {
         r.ready();
         if let Some(null) = &devnull {
@@ -885,14 +916,19 @@ fn reply_address(r: &crate::sys::udp::Received) -> Ipv4Addr {
 fn handle_signals(cfg: &Config, sh: &Shared, sigs: &crate::sys::signals::SignalPipe) -> bool {
     for s in sigs.drain() {
         if s == crate::sys::signals::SIGHUP && cfg.standalone {
-            if let Some(p) = &cfg.map_file {
-                match load_map(p) {
+            if let (Some(p), Some((dir, name))) = (&cfg.map_file, &sh.map_dir) {
+                match reload_map(p, dir, name) {
                     Ok(t) => {
                         if let Ok(mut m) = sh.remap.write() {
                             *m = Arc::new(t);
                         }
                     }
-                    Err(e) => syslog::log(Level::Err, &e.message),
+                    // A bad new file keeps the old rules in force.
+                    Err(e) => {
+                        for line in e.message.lines() {
+                            syslog::log(Level::Err, line);
+                        }
+                    }
                 }
             }
         } else {
