@@ -38,7 +38,22 @@ pub struct HostsAccess {
     deny: Vec<Rule>,
 }
 
-fn parse_client(w: &str) -> Client {
+/// Looks a host name up (forward), as the files are read.
+pub fn resolve_host(name: &str) -> Vec<Ipv4Addr> {
+    match (name, 0).to_socket_addrs() {
+        Ok(it) => it
+            .filter_map(|a| match a.ip() {
+                std::net::IpAddr::V4(v) => Some(v),
+                _ => None,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+type Resolver<'a> = &'a dyn Fn(&str) -> Vec<Ipv4Addr>;
+
+fn parse_client(w: &str, resolve: Resolver<'_>) -> Client {
     let lw = w.to_ascii_uppercase();
     if lw == "ALL" {
         return Client::All;
@@ -71,16 +86,7 @@ fn parse_client(w: &str) -> Client {
     if w.starts_with('.') || w.starts_with('@') || lw == "KNOWN" || lw == "UNKNOWN" || lw == "PARANOID" {
         return Client::Unknown;
     }
-    match (w, 0).to_socket_addrs() {
-        Ok(it) => Client::Names(
-            it.filter_map(|a| match a.ip() {
-                std::net::IpAddr::V4(v) => Some(v),
-                _ => None,
-            })
-            .collect(),
-        ),
-        Err(_) => Client::Names(Vec::new()),
-    }
+    Client::Names(resolve(w))
 }
 
 /// Splits `a, b EXCEPT c` into the list and its exceptions.
@@ -96,7 +102,7 @@ fn split_except(text: &str) -> (Vec<String>, Vec<String>) {
     }
 }
 
-fn parse_file(text: &str) -> Vec<Rule> {
+fn parse_file(text: &str, resolve: Resolver<'_>) -> Vec<Rule> {
     let mut rules = Vec::new();
     let joined = text.replace("\\\n", " ");
     for line in joined.lines() {
@@ -120,8 +126,8 @@ fn parse_file(text: &str) -> Vec<Rule> {
         rules.push(Rule {
             daemons: d,
             daemons_except: de,
-            clients: c.iter().map(|w| parse_client(w)).collect(),
-            clients_except: ce.iter().map(|w| parse_client(w)).collect(),
+            clients: c.iter().map(|w| parse_client(w, resolve)).collect(),
+            clients_except: ce.iter().map(|w| parse_client(w, resolve)).collect(),
             verdict_option,
         });
     }
@@ -158,9 +164,14 @@ impl Rule {
 impl HostsAccess {
     /// Parses the two files' texts (a missing file is empty).
     pub fn parse(allow: &str, deny: &str) -> Self {
+        Self::parse_with(allow, deny, &resolve_host)
+    }
+
+    /// Parses with a given host-name resolver (tests use a fixed table).
+    pub fn parse_with(allow: &str, deny: &str, resolve: Resolver<'_>) -> Self {
         HostsAccess {
-            allow: parse_file(allow),
-            deny: parse_file(deny),
+            allow: parse_file(allow, resolve),
+            deny: parse_file(deny, resolve),
         }
     }
 
@@ -186,8 +197,35 @@ impl HostsAccess {
 mod tests {
     use super::*;
 
+    const TOKENS: &[&str] = &[
+        "ALL", "EXCEPT", ":", ",", " ", "\n", "\\\n", "#", "10.0.0.", "192.168.0.0/24", "192.168.0.0/255.255.0.0",
+        "1.2.3.4", "LOCAL", "KNOWN", ": deny", ": allow", ".example.com", "@netgroup", "/33", "in.tftpd", "bootserver",
+    ];
+
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
+    }
+
+    proptest::proptest! {
+        /// Built from tokens, with no resolver: a random word would be a host
+        /// name, and looking thousands up would only test the resolver.
+        #[test]
+        fn arbitrary_files_never_panic(
+            allow in proptest::collection::vec(proptest::sample::select(TOKENS), 0..30),
+            deny in proptest::collection::vec(proptest::sample::select(TOKENS), 0..30),
+            a in proptest::prelude::any::<u32>(),
+        ) {
+            let h = HostsAccess::parse_with(&allow.join(" "), &deny.join(" "), &|_| vec![]);
+            let _ = h.permits("in.tftpd", Ipv4Addr::from(a));
+        }
+    }
+
+    #[test]
+    fn host_names_match_their_addresses() {
+        let table = |n: &str| if n == "pxeclient" { vec![ip("10.0.0.9")] } else { vec![] };
+        let h = HostsAccess::parse_with("", "in.tftpd: pxeclient nosuchhost\n", &table);
+        assert!(!h.permits("in.tftpd", ip("10.0.0.9")));
+        assert!(h.permits("in.tftpd", ip("10.0.0.8")));
     }
 
     #[test]

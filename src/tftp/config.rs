@@ -301,6 +301,13 @@ mod tests {
         parse_args(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_arguments_never_panic(a in proptest::collection::vec("[-a-zA-Z0-9:=./]{0,8}", 0..6)) {
+            let _ = parse_args(&a);
+        }
+    }
+
     #[test]
     fn centos_xinetd_arguments() {
         let c = p(&["-s", "/tftpboot"]).unwrap();

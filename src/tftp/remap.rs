@@ -354,6 +354,27 @@ mod tests {
         assert_eq!(e.len(), 4);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_map_files_and_names_never_panic(
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            name in proptest::collection::vec(1u8..=255, 0..60),
+        ) {
+            if let Ok(t) = parse(&text) {
+                let _ = t.apply(&name, Direction::Read, CLIENT, &mut |_| {});
+            }
+        }
+
+        #[test]
+        fn a_bogus_op_letter_is_rejected_with_its_line(line in 1usize..20, bad in "[bcdfhjkmnoqtuvwxyz]") {
+            let mut text = "r a b\n".repeat(line - 1);
+            text.push_str(&format!("r{bad} a b\n"));
+            let e = parse(text.as_bytes()).unwrap_err();
+            proptest::prop_assert_eq!(e.len(), 1);
+            proptest::prop_assert!(e[0].contains(&format!("on line {line} ")), "{}", e[0]);
+        }
+    }
+
     #[test]
     fn trace_lines_follow_t_log_1() {
         let t = parse(b"r ^/tftpboot/ \ne x").unwrap();
