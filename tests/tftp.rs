@@ -900,3 +900,78 @@ fn t_inetd_3_standalone_rereads_the_map_file_on_sighup() {
     assert!(wait_until(READY, || get(b"new") == Some(3)), "{:?}", sink.lines());
     assert_eq!(get(b"old"), Some(5));
 }
+
+/// What `chkconfig tftp off` does in the middle of a boot storm (T-INETD):
+/// xinetd deactivates the service and SIGKILLs the in.tftpd it started; as
+/// with tftp-hpa's forked children, the transfer already running finishes,
+/// and requests after that go unanswered.
+#[test]
+fn t_inetd_chkconfig_off_mid_transfer_lets_it_finish() {
+    let blocker = need(&[peers::XINETD]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let conf = crate::foundation::xinetd_tree(lab.dir.path(), &ours("in.tftpd"), "");
+    let boot = populate(&lab);
+    let sink = SyslogSink::new().unwrap();
+    let xinetd = Daemon::spawn(
+        "xinetd",
+        Some(&lab.srv),
+        Some(&sink),
+        peers::XINETD,
+        &args(&["-dontfork", "-f", &conf.display().to_string(), "-pidfile", &lab.dir.path().join("x.pid").display().to_string()]),
+    )
+    .unwrap();
+    assert!(wait_udp_port(&lab.srv, 69, READY), "xinetd did not bind: {:?}", sink.lines());
+    let (to_main, from_client) = std::sync::mpsc::channel::<()>();
+    let (to_client, from_main) = std::sync::mpsc::channel::<()>();
+    let path = format!("/var/run/netns/{}", lab.cli.name());
+    let client = std::thread::spawn(move || {
+        let ns = std::fs::File::open(&path).unwrap();
+        nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.send_to(&rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]), "192.168.0.1:69").unwrap();
+        let mut buf = vec![0u8; 2000];
+        let (_, tid) = s.recv_from(&mut buf).expect("OACK");
+        s.send_to(&[0, 4, 0, 0], tid).unwrap();
+        let mut data = Vec::new();
+        let mut expected: u16 = 1;
+        let mut paused = false;
+        loop {
+            let (n, _) = s.recv_from(&mut buf).expect("DATA");
+            let block = u16::from_be_bytes([buf[2], buf[3]]);
+            if buf[1] != 3 || block != expected {
+                continue; // a retransmission while we paused
+            }
+            data.extend_from_slice(&buf[4..n]);
+            if !paused && expected == 3 {
+                // The transfer is running: let the test switch the service off first.
+                paused = true;
+                to_main.send(()).unwrap();
+                from_main.recv().unwrap();
+            }
+            s.send_to(&[0, 4, buf[2], buf[3]], tid).unwrap();
+            expected = expected.wrapping_add(1);
+            if n - 4 < 1468 {
+                break;
+            }
+        }
+        data
+    });
+    from_client.recv_timeout(Duration::from_secs(30)).expect("transfer started");
+    let service = lab.dir.path().join("xinetd.d/tftp");
+    let text = std::fs::read_to_string(&service).unwrap();
+    let off: String = text
+        .lines()
+        .map(|l| if l.trim_start().starts_with("disable") { "\tdisable\t\t\t= yes".to_string() } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&service, off + "\n").unwrap();
+    xinetd.signal(libc::SIGHUP).unwrap();
+    assert!(sink.wait_for_msg(READY, "service tftp deactivated").is_some(), "{:?}", sink.lines());
+    to_client.send(()).unwrap();
+    let data = client.join().unwrap();
+    assert!(data == boot, "the running transfer did not finish ({} of {} bytes)", data.len(), boot.len());
+    let after = lab.in_client(|| exchange(Ipv4Addr::new(192, 168, 0, 1), &rrq(b"pxelinux.0", "octet", &[])));
+    assert!(after.replies.is_empty(), "served after chkconfig off: {after:?}");
+}

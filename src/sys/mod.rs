@@ -10,6 +10,7 @@ pub mod epoll;
 pub mod fsys;
 pub mod pidfile;
 pub mod privilege;
+pub mod process;
 pub mod regex;
 pub mod signals;
 pub mod sockopt;

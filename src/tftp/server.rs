@@ -862,12 +862,6 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         sock
     };
     let _ = listener.set_pmtudisc_dont();
-    let sigs = crate::sys::signals::SignalPipe::new(&[
-        crate::sys::signals::SIGHUP,
-        crate::sys::signals::SIGTERM,
-        crate::sys::signals::SIGINT,
-    ])
-    .map_err(|e| fatal(config::EX_OSERR, format!("signals: {e}")))?;
     // /dev/null is opened before chroot: the detached server points its stdio at it once ready.
     let devnull = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").ok();
     // The root's descriptor is opened before chroot; after it, `/` is the same directory.
@@ -891,17 +885,124 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         }
     }
     drop(devnull);
+    let new_sigs = || {
+        crate::sys::signals::SignalPipe::new(&[
+            crate::sys::signals::SIGHUP,
+            crate::sys::signals::SIGTERM,
+            crate::sys::signals::SIGINT,
+        ])
+        .map_err(|e| fatal(config::EX_OSERR, format!("signals: {e}")))
+    };
     if cfg.single_port {
+        let sigs = new_sigs()?;
         return Ok(single_port_loop(&cfg, &sh, &listener, &sigs, &done_rx));
     }
+    if !cfg.standalone {
+        return serve_inetd(&cfg, &sh, listener, done_rx, new_sigs);
+    }
+    let sigs = new_sigs()?;
     let mut pool = Pool::start(&sh, pool_size()).map_err(|e| fatal(config::EX_OSERR, format!("threads: {e}")))?;
-    let code = listen_loop(&cfg, &sh, &listener, &sigs, &done_rx, |job| pool.submit(&sh, job));
+    let code = listen_loop(&cfg, &sh, &listener, &sigs, &done_rx, |job| {
+        pool.submit(&sh, job);
+        true
+    });
     if let (true, Some(pf)) = (cfg.standalone, &cfg.pidfile) {
         // Best effort: after chroot and the drop to `-u` the file is usually out of
         // reach; SysV `killproc` removes it itself (reference I-4).
         let _ = crate::sys::pidfile::remove(pf);
     }
     Ok(code)
+}
+
+/// inetd mode, as tftp-hpa splits it: this process (the one the super-server
+/// started and may kill) reads requests from fd 0 and lingers; the transfers
+/// run in a child process, forked before any thread starts, that owns the
+/// worker pool. If this process exits (idle, SIGHUP) or is killed (xinetd
+/// sends SIGKILL when `chkconfig tftp off` deactivates the service), the
+/// child finishes the transfers it has and then exits.
+fn serve_inetd(
+    cfg: &Config,
+    sh: &Arc<Shared>,
+    listener: PktSocket,
+    done_rx: UnixDatagram,
+    new_sigs: impl Fn() -> Result<crate::sys::signals::SignalPipe, Fatal>,
+) -> Result<i32, Fatal> {
+    use crate::sys::process::{fork_single_threaded, ignore_sigchld, Forked};
+    let (mut feed, take) =
+        std::os::unix::net::UnixStream::pair().map_err(|e| fatal(config::EX_OSERR, format!("socket: {e}")))?;
+    let _ = ignore_sigchld();
+    match fork_single_threaded().map_err(|e| fatal(config::EX_OSERR, format!("fork: {e}")))? {
+        Forked::Child => {
+            drop(feed);
+            drop(listener);
+            Ok(transfer_process(sh, take, &done_rx))
+        }
+        Forked::Parent { .. } => {
+            drop(take);
+            let sigs = new_sigs()?;
+            Ok(listen_loop(cfg, sh, &listener, &sigs, &done_rx, |job| {
+                match io::Write::write_all(&mut feed, &encode_job(&job)) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        syslog::log(Level::Err, &format!("fork: {}", crate::sys::fsys::error_text(&e)));
+                        false
+                    }
+                }
+            }))
+        }
+    }
+}
+
+/// A job on the pipe to the transfer process: length, peer, local address, datagram.
+fn encode_job(job: &Job) -> Vec<u8> {
+    let mut v = Vec::with_capacity(14 + job.packet.len());
+    v.extend_from_slice(&(job.packet.len() as u32).to_be_bytes());
+    v.extend_from_slice(&job.peer.ip().octets());
+    v.extend_from_slice(&job.peer.port().to_be_bytes());
+    v.extend_from_slice(&job.local.octets());
+    v.extend_from_slice(&job.packet);
+    v
+}
+
+fn read_job(r: &mut impl Read) -> io::Result<Job> {
+    let mut head = [0u8; 14];
+    r.read_exact(&mut head)?;
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    if len > MAX_PACKET {
+        return Err(io::Error::other("oversized job"));
+    }
+    let mut packet = vec![0u8; len];
+    r.read_exact(&mut packet)?;
+    Ok(Job {
+        packet,
+        peer: SocketAddrV4::new(
+            Ipv4Addr::new(head[4], head[5], head[6], head[7]),
+            u16::from_be_bytes([head[8], head[9]]),
+        ),
+        local: Ipv4Addr::new(head[10], head[11], head[12], head[13]),
+    })
+}
+
+/// The transfer process: runs the pool on the jobs it is fed; when the
+/// feeding process is gone, finishes the running transfers and exits 0.
+fn transfer_process(sh: &Arc<Shared>, mut take: std::os::unix::net::UnixStream, done_rx: &UnixDatagram) -> i32 {
+    let mut pool = match Pool::start(sh, pool_size()) {
+        Ok(p) => p,
+        Err(e) => {
+            syslog::log(Level::Err, &format!("threads: {e}"));
+            return config::EX_OSERR;
+        }
+    };
+    while let Ok(job) = read_job(&mut take) {
+        pool.submit(sh, job);
+    }
+    while sh.active.load(Ordering::SeqCst) > 0 {
+        let mut fds = [PollFd::new(done_rx.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::NONE);
+        let mut b = [0u8; 64];
+        while done_rx.recv(&mut b).is_ok() {}
+    }
+    0
 }
 
 /// The address replies leave from: where the request went, unless that was a broadcast.
@@ -946,7 +1047,7 @@ fn listen_loop(
     listener: &PktSocket,
     sigs: &crate::sys::signals::SignalPipe,
     done_rx: &UnixDatagram,
-    mut submit: impl FnMut(Job),
+    mut submit: impl FnMut(Job) -> bool,
 ) -> i32 {
     let linger = Duration::from_secs(cfg.linger_s);
     let mut last = Instant::now();
@@ -1010,11 +1111,14 @@ fn listen_loop(
             match listener.recv(&mut buf) {
                 Ok(r) => {
                     last = Instant::now();
-                    submit(Job {
+                    let job = Job {
                         packet: buf[..r.len].to_vec(),
                         peer: r.peer,
                         local: reply_address(&r),
-                    });
+                    };
+                    if !submit(job) {
+                        return config::EX_OSERR;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
