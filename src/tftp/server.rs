@@ -1,11 +1,13 @@
-//! Serving: start-up in tftp-hpa's order (T-REQ-1), inetd `wait = yes` mode
-//! (T-INETD: the socket is fd 0, linger `-t` seconds, exit when idle and no
-//! transfer runs), standalone `-l`, and a fixed pool of worker threads
-//! started at launch. Each worker runs a poll loop over many transfers, so a
-//! slow or vanished client never stalls another. Every transfer has its own
-//! ephemeral socket bound to the address the request was sent to (or, with
-//! `--single-port`, shares the listening socket). Hot files are kept in
-//! memory and shared.
+//! Serving: start-up in tftp-hpa's order (T-REQ-1: directory, map file,
+//! user, hosts.allow/deny, then chroot and the drop to `-u`), inetd
+//! `wait = yes` mode (T-INETD: the socket is fd 0; the process inetd started
+//! reads requests and lingers `-t` seconds, the transfers run in a child it
+//! forked, so they outlive it as tftp-hpa's per-request children do),
+//! standalone `-l`, and a fixed pool of worker threads started at launch.
+//! Each worker runs an epoll loop over many transfers, so a slow or vanished
+//! client never stalls another. Every transfer has its own ephemeral socket
+//! bound to the address the request was sent to (or, with `--single-port`,
+//! shares the listening socket). Hot files are kept in memory and shared.
 
 use std::collections::HashMap;
 use std::fs::File;
