@@ -975,3 +975,53 @@ fn t_inetd_chkconfig_off_mid_transfer_lets_it_finish() {
     let after = lab.in_client(|| exchange(Ipv4Addr::new(192, 168, 0, 1), &rrq(b"pxelinux.0", "octet", &[])));
     assert!(after.replies.is_empty(), "served after chkconfig off: {after:?}");
 }
+
+/// The differential again with `-c -p -U 027 -B 1024 -r tsize` on both
+/// servers: capped and refused options, permissive reads and writes, and the
+/// umask of created files.
+#[test]
+fn differential_with_flags_against_tftpd_hpa() {
+    let blocker = need(&[peers::HPA_TFTPD]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24", "192.168.0.2/24"]);
+    populate(&lab);
+    for d in ["in-ours", "in-hpa"] {
+        let p = lab.root().join(d);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let flags = ["-c", "-p", "-U", "027", "-B", "1024", "-r", "tsize"];
+    let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
+    let _o = lab.ours("192.168.0.1", &flags, &s1);
+    let _h = lab.hpa("192.168.0.2", &flags, &s2);
+    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("blksize over -B", rrq(b"pxelinux.0", "octet", &[("blksize", "2000")])),
+        ("blksize2 over -B", rrq(b"pxelinux.0", "octet", &[("blksize2", "2000")])),
+        ("refused tsize", rrq(b"pxelinux.0", "octet", &[("tsize", "0")])),
+        ("refused tsize, netascii", rrq(b"small.txt", "netascii", &[("tsize", "0")])),
+        ("refused and invalid", rrq(b"pxelinux.0", "octet", &[("tsize", "0"), ("blksize", "7")])),
+        ("private with -p", rrq(b"private", "octet", &[])),
+        ("wrq new", b"\x00\x02in-X/new.bin\x00octet\x00".to_vec()),
+        ("wrq netascii tsize", b"\x00\x02in-X/n.txt\x00netascii\x00tsize\x0010\x00".to_vec()),
+        ("wrq blksize", b"\x00\x02in-X/b.bin\x00octet\x00blksize\x009000\x00".to_vec()),
+        ("wrq over a root file", b"\x00\x02pxelinux.0\x00octet\x00".to_vec()),
+        ("wrq a directory", b"\x00\x02in-X\x00octet\x00".to_vec()),
+        ("wrq missing directory", b"\x00\x02nodir/x\x00octet\x00".to_vec()),
+    ];
+    let mut mismatches = Vec::new();
+    for (name, pkt) in cases {
+        let (p1, p2) = (pkt.clone().replace_dir("in-ours"), pkt.replace_dir("in-hpa"));
+        let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &p2));
+        let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
+        if mine.replies != theirs.replies {
+            mismatches.push(format!("{name}:\n  tftpd-hpa: {}\n  ours:      {}", show(&theirs), show(&mine)));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    for f in ["new.bin", "n.txt", "b.bin"] {
+        let (a, b) = (lab.root().join("in-ours").join(f), lab.root().join("in-hpa").join(f));
+        let (ma, mb) = (std::fs::metadata(&a).unwrap(), std::fs::metadata(&b).unwrap());
+        assert_eq!(ma.permissions().mode() & 0o7777, mb.permissions().mode() & 0o7777, "{f} mode");
+    }
+}
