@@ -340,9 +340,6 @@ impl Sender {
     }
 }
 
-/// Where a write transfer's bytes go.
-pub type SinkBox = Box<dyn Write + Send>;
-
 /// Serves a WRQ (lock-step, T-XFER-4).
 pub struct Receiver {
     sink: Option<Box<dyn FinishWrite>>,
