@@ -922,42 +922,7 @@ fn t_inetd_chkconfig_off_mid_transfer_lets_it_finish() {
     )
     .unwrap();
     assert!(wait_udp_port(&lab.srv, 69, READY), "xinetd did not bind: {:?}", sink.lines());
-    let (to_main, from_client) = std::sync::mpsc::channel::<()>();
-    let (to_client, from_main) = std::sync::mpsc::channel::<()>();
-    let path = format!("/var/run/netns/{}", lab.cli.name());
-    let client = std::thread::spawn(move || {
-        let ns = std::fs::File::open(&path).unwrap();
-        nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
-        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s.send_to(&rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]), "192.168.0.1:69").unwrap();
-        let mut buf = vec![0u8; 2000];
-        let (_, tid) = s.recv_from(&mut buf).expect("OACK");
-        s.send_to(&[0, 4, 0, 0], tid).unwrap();
-        let mut data = Vec::new();
-        let mut expected: u16 = 1;
-        let mut paused = false;
-        loop {
-            let (n, _) = s.recv_from(&mut buf).expect("DATA");
-            let block = u16::from_be_bytes([buf[2], buf[3]]);
-            if buf[1] != 3 || block != expected {
-                continue; // a retransmission while we paused
-            }
-            data.extend_from_slice(&buf[4..n]);
-            if !paused && expected == 3 {
-                // The transfer is running: let the test switch the service off first.
-                paused = true;
-                to_main.send(()).unwrap();
-                from_main.recv().unwrap();
-            }
-            s.send_to(&[0, 4, buf[2], buf[3]], tid).unwrap();
-            expected = expected.wrapping_add(1);
-            if n - 4 < 1468 {
-                break;
-            }
-        }
-        data
-    });
+    let (client, from_client, to_client) = paused_fetch(&lab);
     from_client.recv_timeout(Duration::from_secs(30)).expect("transfer started");
     let service = lab.dir.path().join("xinetd.d/tftp");
     let text = std::fs::read_to_string(&service).unwrap();
@@ -1024,4 +989,67 @@ fn differential_with_flags_against_tftpd_hpa() {
         let (ma, mb) = (std::fs::metadata(&a).unwrap(), std::fs::metadata(&b).unwrap());
         assert_eq!(ma.permissions().mode() & 0o7777, mb.permissions().mode() & 0o7777, "{f} mode");
     }
+}
+
+/// Starts fetching pxelinux.0 (blksize 1468) from 192.168.0.1 in the client
+/// namespace and pauses after block 3 until told to go on; returns the
+/// thread (yielding the bytes received), the "paused" signal and the "go on" sender.
+fn paused_fetch(lab: &Lab) -> (std::thread::JoinHandle<Vec<u8>>, std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<()>) {
+    let (to_main, from_client) = std::sync::mpsc::channel::<()>();
+    let (to_client, from_main) = std::sync::mpsc::channel::<()>();
+    let path = format!("/var/run/netns/{}", lab.cli.name());
+    let client = std::thread::spawn(move || {
+        let ns = std::fs::File::open(&path).unwrap();
+        nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.send_to(&rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]), "192.168.0.1:69").unwrap();
+        let mut buf = vec![0u8; 2000];
+        let (_, tid) = s.recv_from(&mut buf).expect("OACK");
+        s.send_to(&[0, 4, 0, 0], tid).unwrap();
+        let mut data = Vec::new();
+        let mut expected: u16 = 1;
+        let mut paused = false;
+        loop {
+            let (n, _) = s.recv_from(&mut buf).expect("DATA");
+            let block = u16::from_be_bytes([buf[2], buf[3]]);
+            if buf[1] != 3 || block != expected {
+                continue; // a retransmission while we paused
+            }
+            data.extend_from_slice(&buf[4..n]);
+            if !paused && expected == 3 {
+                // The transfer is running: let the test switch the service off first.
+                paused = true;
+                to_main.send(()).unwrap();
+                from_main.recv().unwrap();
+            }
+            s.send_to(&[0, 4, buf[2], buf[3]], tid).unwrap();
+            expected = expected.wrapping_add(1);
+            if n - 4 < 1468 {
+                break;
+            }
+        }
+        data
+    });
+    (client, from_client, to_client)
+}
+
+/// Standalone: SIGTERM (what `killproc` sends) stops the listener at once,
+/// and a transfer already running finishes, as with tftp-hpa's children.
+#[test]
+fn standalone_sigterm_lets_running_transfers_finish() {
+    let blocker = need(&[]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let boot = populate(&lab);
+    let sink = SyslogSink::new().unwrap();
+    let mut d = lab.ours("192.168.0.1", &[], &sink);
+    let (client, from_client, to_client) = paused_fetch(&lab);
+    from_client.recv_timeout(Duration::from_secs(30)).expect("transfer started");
+    d.signal(libc::SIGTERM).unwrap();
+    assert!(d.wait_exit(READY).is_some_and(|s| s.success()), "the listener did not exit 0");
+    assert!(wait_until(READY, || !lab.srv.udp_ports().contains(&69)), "port 69 still bound");
+    to_client.send(()).unwrap();
+    let data = client.join().unwrap();
+    assert!(data == boot, "the running transfer did not finish ({} of {} bytes)", data.len(), boot.len());
 }

@@ -1,9 +1,9 @@
 //! Serving: start-up in tftp-hpa's order (T-REQ-1: directory, map file,
 //! user, hosts.allow/deny, then chroot and the drop to `-u`), inetd
-//! `wait = yes` mode (T-INETD: the socket is fd 0; the process inetd started
-//! reads requests and lingers `-t` seconds, the transfers run in a child it
-//! forked, so they outlive it as tftp-hpa's per-request children do),
-//! standalone `-l`, and a fixed pool of worker threads started at launch.
+//! `wait = yes` mode (T-INETD: the socket is fd 0, linger `-t` seconds) and
+//! standalone `-l`. In both, the started process only reads requests and the
+//! transfers run in a child it forked, so they outlive it as tftp-hpa's
+//! per-request children do; the child has a fixed pool of worker threads.
 //! Each worker runs an epoll loop over many transfers, so a slow or vanished
 //! client never stalls another. Every transfer has its own ephemeral socket
 //! bound to the address the request was sent to (or, with `--single-port`,
@@ -899,15 +899,7 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         let sigs = new_sigs()?;
         return Ok(single_port_loop(&cfg, &sh, &listener, &sigs, &done_rx));
     }
-    if !cfg.standalone {
-        return serve_inetd(&cfg, &sh, listener, done_rx, new_sigs);
-    }
-    let sigs = new_sigs()?;
-    let mut pool = Pool::start(&sh, pool_size()).map_err(|e| fatal(config::EX_OSERR, format!("threads: {e}")))?;
-    let code = listen_loop(&cfg, &sh, &listener, &sigs, &done_rx, |job| {
-        pool.submit(&sh, job);
-        true
-    });
+    let code = serve_split(&cfg, &sh, listener, done_rx, new_sigs)?;
     if let (true, Some(pf)) = (cfg.standalone, &cfg.pidfile) {
         // Best effort: after chroot and the drop to `-u` the file is usually out of
         // reach; SysV `killproc` removes it itself (reference I-4).
@@ -916,13 +908,14 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
     Ok(code)
 }
 
-/// inetd mode, as tftp-hpa splits it: this process (the one the super-server
-/// started and may kill) reads requests from fd 0 and lingers; the transfers
-/// run in a child process, forked before any thread starts, that owns the
-/// worker pool. If this process exits (idle, SIGHUP) or is killed (xinetd
-/// sends SIGKILL when `chkconfig tftp off` deactivates the service), the
-/// child finishes the transfers it has and then exits.
-fn serve_inetd(
+/// Both modes split the work as tftp-hpa does: this process (the one inetd
+/// started, or whose pid is in the pid file) reads requests and, in inetd
+/// mode, lingers; the transfers run in a child process, forked before any
+/// thread starts, that owns the worker pool. When this process exits (idle,
+/// SIGHUP in inetd mode, SIGTERM) or is killed (xinetd sends SIGKILL when
+/// `chkconfig tftp off` deactivates the service), the child finishes the
+/// transfers it has and exits, as tftp-hpa's per-request children do.
+fn serve_split(
     cfg: &Config,
     sh: &Arc<Shared>,
     listener: PktSocket,
@@ -937,12 +930,14 @@ fn serve_inetd(
         Forked::Child => {
             drop(feed);
             drop(listener);
-            Ok(transfer_process(sh, take, &done_rx))
+            let sigs = crate::sys::signals::SignalPipe::new(&[crate::sys::signals::SIGHUP])
+                .map_err(|e| fatal(config::EX_OSERR, format!("signals: {e}")))?;
+            Ok(transfer_process(cfg, sh, take, &done_rx, &sigs))
         }
-        Forked::Parent { .. } => {
+        Forked::Parent { child } => {
             drop(take);
             let sigs = new_sigs()?;
-            Ok(listen_loop(cfg, sh, &listener, &sigs, &done_rx, |job| {
+            Ok(listen_loop(cfg, sh, &listener, &sigs, &done_rx, Some(child), |job| {
                 match io::Write::write_all(&mut feed, &encode_job(&job)) {
                     Ok(()) => true,
                     Err(e) => {
@@ -985,9 +980,16 @@ fn read_job(r: &mut impl Read) -> io::Result<Job> {
     })
 }
 
-/// The transfer process: runs the pool on the jobs it is fed; when the
+/// The transfer process: runs the pool on the jobs it is fed and re-reads
+/// the map file on SIGHUP (forwarded by the reading process); when the
 /// feeding process is gone, finishes the running transfers and exits 0.
-fn transfer_process(sh: &Arc<Shared>, mut take: std::os::unix::net::UnixStream, done_rx: &UnixDatagram) -> i32 {
+fn transfer_process(
+    cfg: &Config,
+    sh: &Arc<Shared>,
+    mut take: std::os::unix::net::UnixStream,
+    done_rx: &UnixDatagram,
+    sigs: &crate::sys::signals::SignalPipe,
+) -> i32 {
     let mut pool = match Pool::start(sh, pool_size()) {
         Ok(p) => p,
         Err(e) => {
@@ -995,8 +997,33 @@ fn transfer_process(sh: &Arc<Shared>, mut take: std::os::unix::net::UnixStream, 
             return config::EX_OSERR;
         }
     };
-    while let Ok(job) = read_job(&mut take) {
-        pool.submit(sh, job);
+    loop {
+        let (jr, sr) = {
+            let mut fds = [
+                PollFd::new(take.as_fd(), PollFlags::POLLIN),
+                PollFd::new(sigs.as_fd(), PollFlags::POLLIN),
+            ];
+            if let Err(e) = poll(&mut fds, PollTimeout::NONE) {
+                if e == nix::errno::Errno::EINTR {
+                    continue;
+                }
+                break;
+            }
+            let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+            (has(&fds[0]), has(&fds[1]))
+        };
+        if sr {
+            if !sigs.drain().is_empty() {
+                reload_from_signal(cfg, sh);
+            }
+        }
+        if jr {
+            // A frame is written whole by the reading process; EOF means it is gone.
+            match read_job(&mut take) {
+                Ok(job) => pool.submit(sh, job),
+                Err(_) => break,
+            }
+        }
     }
     while sh.active.load(Ordering::SeqCst) > 0 {
         let mut fds = [PollFd::new(done_rx.as_fd(), PollFlags::POLLIN)];
@@ -1007,6 +1034,24 @@ fn transfer_process(sh: &Arc<Shared>, mut take: std::os::unix::net::UnixStream, 
     0
 }
 
+/// Re-reads the map file (standalone SIGHUP); a bad new file keeps the old rules.
+fn reload_from_signal(cfg: &Config, sh: &Shared) {
+    if let (Some(p), Some((dir, name))) = (&cfg.map_file, &sh.map_dir) {
+        match reload_map(p, dir, name) {
+            Ok(t) => {
+                if let Ok(mut m) = sh.remap.write() {
+                    *m = Arc::new(t);
+                }
+            }
+            Err(e) => {
+                for line in e.message.lines() {
+                    syslog::log(Level::Err, line);
+                }
+            }
+        }
+    }
+}
+
 /// The address replies leave from: where the request went, unless that was a broadcast.
 fn reply_address(r: &crate::sys::udp::Received) -> Ipv4Addr {
     match r.local {
@@ -1015,24 +1060,17 @@ fn reply_address(r: &crate::sys::udp::Received) -> Ipv4Addr {
     }
 }
 
-/// What a signal means (T-INETD-3): true to exit now.
-fn handle_signals(cfg: &Config, sh: &Shared, sigs: &crate::sys::signals::SignalPipe) -> bool {
+/// What a signal means (T-INETD-3): true to exit now. In standalone mode
+/// SIGHUP re-reads the map file where requests are remapped: in the
+/// transfer process if there is one, else here.
+fn handle_signals(cfg: &Config, sh: &Shared, sigs: &crate::sys::signals::SignalPipe, child: Option<u32>) -> bool {
     for s in sigs.drain() {
         if s == crate::sys::signals::SIGHUP && cfg.standalone {
-            if let (Some(p), Some((dir, name))) = (&cfg.map_file, &sh.map_dir) {
-                match reload_map(p, dir, name) {
-                    Ok(t) => {
-                        if let Ok(mut m) = sh.remap.write() {
-                            *m = Arc::new(t);
-                        }
-                    }
-                    // A bad new file keeps the old rules in force.
-                    Err(e) => {
-                        for line in e.message.lines() {
-                            syslog::log(Level::Err, line);
-                        }
-                    }
+            match child {
+                Some(pid) => {
+                    let _ = crate::sys::signals::kill(pid, crate::sys::signals::SIGHUP);
                 }
+                None => reload_from_signal(cfg, sh),
             }
         } else {
             return true;
@@ -1049,6 +1087,7 @@ fn listen_loop(
     listener: &PktSocket,
     sigs: &crate::sys::signals::SignalPipe,
     done_rx: &UnixDatagram,
+    child: Option<u32>,
     mut submit: impl FnMut(Job) -> bool,
 ) -> i32 {
     let linger = Duration::from_secs(cfg.linger_s);
@@ -1094,7 +1133,7 @@ fn listen_loop(
             let has = |f: &PollFd| f.revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
             (has(&fds[0]) && !draining, has(&fds[1]), has(&fds[2]))
         };
-        if sr && handle_signals(cfg, sh, sigs) {
+        if sr && handle_signals(cfg, sh, sigs, child) {
             if cfg.standalone {
                 return 0;
             }
@@ -1172,7 +1211,7 @@ fn single_port_loop(
             let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
             (has(&fds[0]), has(&fds[1]))
         };
-        if sr && handle_signals(cfg, sh, sigs) {
+        if sr && handle_signals(cfg, sh, sigs, None) {
             return 0;
         }
         if !cfg.standalone && !lr && transfers.is_empty() && last.elapsed() >= linger {
