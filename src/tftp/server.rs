@@ -1012,10 +1012,8 @@ fn transfer_process(
             let has = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
             (has(&fds[0]), has(&fds[1]))
         };
-        if sr {
-            if !sigs.drain().is_empty() {
-                reload_from_signal(cfg, sh);
-            }
+        if sr && !sigs.drain().is_empty() {
+            reload_from_signal(cfg, sh);
         }
         if jr {
             // A frame is written whole by the reading process; EOF means it is gone.
