@@ -10,3 +10,4 @@ mod lab;
 mod pxelinux_corpus;
 pub mod dhcpd_conf;
 mod dhcpd_differential;
+mod tftp;

@@ -8,9 +8,14 @@
 pub mod daemon;
 pub mod icmp;
 pub mod packet;
+pub mod epoll;
+pub mod fsys;
 pub mod pidfile;
 pub mod privilege;
+pub mod process;
+pub mod regex;
 pub mod signals;
+pub mod sockopt;
 pub mod syslog;
 pub mod udp;
 
