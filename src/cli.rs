@@ -39,9 +39,20 @@ mod tests {
     #[test]
     fn usage_wraps_and_lists_flags() {
         let flags = [
-            Flag { name: "-d", arg: None, help: "" },
-            Flag { name: "-cf", arg: Some("config-file"), help: "" },
+            Flag {
+                name: "-d",
+                arg: None,
+                help: "",
+            },
+            Flag {
+                name: "-cf",
+                arg: Some("config-file"),
+                help: "",
+            },
         ];
-        assert_eq!(usage_line("dhcpd", &flags), "Usage: dhcpd [-d] [-cf config-file]");
+        assert_eq!(
+            usage_line("dhcpd", &flags),
+            "Usage: dhcpd [-d] [-cf config-file]"
+        );
     }
 }

@@ -56,7 +56,9 @@ fn udhcpc_gets_the_seed_lease_from_isc_dhcpd() {
         ],
     )
     .unwrap();
-    let ready = sink.wait_for(READY, |r| r.ident == "dhcpd" && r.msg.starts_with("Server starting service"));
+    let ready = sink.wait_for(READY, |r| {
+        r.ident == "dhcpd" && r.msg.starts_with("Server starting service")
+    });
     assert!(
         ready.is_some(),
         "ISC dhcpd did not start: {:?} {:?} {}",
@@ -73,10 +75,17 @@ fn udhcpc_gets_the_seed_lease_from_isc_dhcpd() {
         .arg(&script)
         .output()
         .unwrap();
-    assert!(client.status.success(), "udhcpc failed: {}", String::from_utf8_lossy(&client.stderr));
+    assert!(
+        client.status.success(),
+        "udhcpc failed: {}",
+        String::from_utf8_lossy(&client.stderr)
+    );
     let env = parse_env(&std::fs::read_to_string(&out).unwrap());
     let ip: std::net::Ipv4Addr = env["ip"].parse().unwrap();
-    assert!((128..=220).contains(&ip.octets()[3]) && ip.octets()[..3] == [192, 168, 0], "{ip}");
+    assert!(
+        (128..=220).contains(&ip.octets()[3]) && ip.octets()[..3] == [192, 168, 0],
+        "{ip}"
+    );
     assert_eq!(env["siaddr"], "192.168.0.1", "next-server");
     assert_eq!(env["boot_file"], "pxelinux.0", "filename");
     assert_eq!(env["router"], "192.168.0.1");
@@ -85,9 +94,15 @@ fn udhcpc_gets_the_seed_lease_from_isc_dhcpd() {
     assert_eq!(env["subnet"], "255.255.255.0");
     assert_eq!(env["serverid"], "192.168.0.1");
     let ack = format!("DHCPACK on {ip} to ");
-    assert!(sink.wait_for_msg(READY, &ack).is_some(), "no ACK logged: {:?}", sink.lines());
+    assert!(
+        sink.wait_for_msg(READY, &ack).is_some(),
+        "no ACK logged: {:?}",
+        sink.lines()
+    );
     // the lease is on disk before the ACK leaves (ISC fsyncs per ACK)
-    assert!(std::fs::read_to_string(&leases).unwrap().contains(&format!("lease {ip} {{")));
+    assert!(std::fs::read_to_string(&leases)
+        .unwrap()
+        .contains(&format!("lease {ip} {{")));
 }
 
 /// Lays out a tftpboot root and the CentOS xinetd tree pointing at it, with
@@ -99,10 +114,17 @@ pub fn xinetd_tree(dir: &Path, server: &Path, extra_args: &str) -> std::path::Pa
     std::fs::create_dir_all(&xd).unwrap();
     let service = etc("xinetd.d/tftp")
         .replace("/usr/sbin/in.tftpd", &server.display().to_string())
-        .replace("-s /tftpboot", &format!("{extra_args}-s {}", root.display()));
+        .replace(
+            "-s /tftpboot",
+            &format!("{extra_args}-s {}", root.display()),
+        );
     std::fs::write(xd.join("tftp"), service).unwrap();
     let conf = dir.join("xinetd.conf");
-    std::fs::write(&conf, etc("xinetd.conf").replace("/etc/xinetd.d", &xd.display().to_string())).unwrap();
+    std::fs::write(
+        &conf,
+        etc("xinetd.conf").replace("/etc/xinetd.d", &xd.display().to_string()),
+    )
+    .unwrap();
     conf
 }
 
@@ -118,7 +140,9 @@ fn curl_fetches_from_tftpd_hpa_started_by_real_xinetd() {
     cli.addr(&cif, "192.168.0.50/24").unwrap();
     let conf = xinetd_tree(dir.path(), Path::new(peers::HPA_TFTPD), "");
     // 200 KiB of varied bytes: many blocks, and a wrong byte anywhere shows.
-    let payload: Vec<u8> = (0..204_800u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let payload: Vec<u8> = (0..204_800u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(dir.path().join("tftpboot/pxelinux.0"), &payload).unwrap();
     let sink = SyslogSink::new().unwrap();
     let _xinetd = Daemon::spawn(
@@ -126,10 +150,20 @@ fn curl_fetches_from_tftpd_hpa_started_by_real_xinetd() {
         Some(&srv),
         Some(&sink),
         peers::XINETD,
-        &args(&["-dontfork", "-f", &conf.display().to_string(), "-pidfile", &dir.path().join("x.pid").display().to_string()]),
+        &args(&[
+            "-dontfork",
+            "-f",
+            &conf.display().to_string(),
+            "-pidfile",
+            &dir.path().join("x.pid").display().to_string(),
+        ]),
     )
     .unwrap();
-    assert!(wait_udp_port(&srv, 69, READY), "xinetd did not bind UDP 69: {:?}", sink.lines());
+    assert!(
+        wait_udp_port(&srv, 69, READY),
+        "xinetd did not bind UDP 69: {:?}",
+        sink.lines()
+    );
     let got = dir.path().join("got");
     let out = cli
         .cmd(peers::CURL)
@@ -138,18 +172,40 @@ fn curl_fetches_from_tftpd_hpa_started_by_real_xinetd() {
         .arg("tftp://192.168.0.1/pxelinux.0")
         .output()
         .unwrap();
-    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(std::fs::read(&got).unwrap(), payload, "file differs");
-    let start = sink.wait_for(READY, |r| r.ident == "xinetd" && r.msg.starts_with("START: tftp"));
-    assert!(start.is_some(), "xinetd logged no START: {:?}", sink.lines());
+    let start = sink.wait_for(READY, |r| {
+        r.ident == "xinetd" && r.msg.starts_with("START: tftp")
+    });
+    assert!(
+        start.is_some(),
+        "xinetd logged no START: {:?}",
+        sink.lines()
+    );
     // a missing file is refused with TFTP error 1
     let out = cli
         .cmd(peers::CURL)
-        .args(["-sS", "--max-time", "30", "-o", "/dev/null", "tftp://192.168.0.1/pxelinux.cfg/01-aa"])
+        .args([
+            "-sS",
+            "--max-time",
+            "30",
+            "-o",
+            "/dev/null",
+            "tftp://192.168.0.1/pxelinux.cfg/01-aa",
+        ])
         .output()
         .unwrap();
     // curl's exit 68 is CURLE_TFTP_NOTFOUND: the server answered with error 1.
-    assert_eq!(out.status.code(), Some(68), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(68),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Our binaries exist under their drop-in names and, until their issues land, say so with exit 64.

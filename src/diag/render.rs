@@ -74,9 +74,16 @@ mod tests {
         let f = map.add("/etc/dhcpd.conf", text.to_string(), None);
         let at = text.find("range").unwrap();
         let prev = text.find("10.0.0.1\n").unwrap() + 8;
-        let d = Diagnostic::error("semicolon-expected", Some(Span::new(f, at, at + 5)), "semicolon expected")
-            .with_label("expected ';' before this")
-            .with_note(Some(Span::new(f, prev, prev)), "the statement that lacks it ends here");
+        let d = Diagnostic::error(
+            "semicolon-expected",
+            Some(Span::new(f, at, at + 5)),
+            "semicolon expected",
+        )
+        .with_label("expected ';' before this")
+        .with_note(
+            Some(Span::new(f, prev, prev)),
+            "the statement that lacks it ends here",
+        );
         let got = render(&d, &map);
         let want = "/etc/dhcpd.conf:3:5: error: semicolon expected\n \
 3 |     range 1 2;\n   |     ^^^^^ expected ';' before this\n\

@@ -107,9 +107,15 @@ impl SourceMap {
         Self::default()
     }
 
-    pub fn add(&mut self, path: impl Into<PathBuf>, text: String, included_from: Option<Span>) -> FileId {
+    pub fn add(
+        &mut self,
+        path: impl Into<PathBuf>,
+        text: String,
+        included_from: Option<Span>,
+    ) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(path.into(), text, included_from));
+        self.files
+            .push(SourceFile::new(path.into(), text, included_from));
         id
     }
 
@@ -130,7 +136,9 @@ impl SourceMap {
     }
 
     pub fn path(&self, id: FileId) -> &Path {
-        self.get(id).map(|f| f.path.as_path()).unwrap_or(Path::new("?"))
+        self.get(id)
+            .map(|f| f.path.as_path())
+            .unwrap_or(Path::new("?"))
     }
 
     /// `path:line:col` of a span's start.

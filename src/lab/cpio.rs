@@ -5,10 +5,25 @@
 /// One archive member.
 #[derive(Debug, Clone)]
 pub enum Entry {
-    Dir { path: String, mode: u32 },
-    File { path: String, mode: u32, data: Vec<u8> },
-    Symlink { path: String, target: String },
-    CharDev { path: String, mode: u32, major: u32, minor: u32 },
+    Dir {
+        path: String,
+        mode: u32,
+    },
+    File {
+        path: String,
+        mode: u32,
+        data: Vec<u8>,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
+    CharDev {
+        path: String,
+        mode: u32,
+        major: u32,
+        minor: u32,
+    },
 }
 
 /// Writes the entries and the trailer; returns the archive bytes.
@@ -19,9 +34,21 @@ pub fn write_newc(entries: &[Entry]) -> Vec<u8> {
             Entry::Dir { path, mode } => (path, 0o040000 | mode, &[], (0, 0)),
             Entry::File { path, mode, data } => (path, 0o100000 | mode, data, (0, 0)),
             Entry::Symlink { path, target } => (path, 0o120777, target.as_bytes(), (0, 0)),
-            Entry::CharDev { path, mode, major, minor } => (path, 0o020000 | mode, &[], (*major, *minor)),
+            Entry::CharDev {
+                path,
+                mode,
+                major,
+                minor,
+            } => (path, 0o020000 | mode, &[], (*major, *minor)),
         };
-        header(&mut out, ino as u32 + 1, mode, data.len() as u32, rdev, path);
+        header(
+            &mut out,
+            ino as u32 + 1,
+            mode,
+            data.len() as u32,
+            rdev,
+            path,
+        );
         out.extend_from_slice(data);
         pad4(&mut out);
     }
@@ -31,7 +58,21 @@ pub fn write_newc(entries: &[Entry]) -> Vec<u8> {
 
 fn header(out: &mut Vec<u8>, ino: u32, mode: u32, size: u32, rdev: (u32, u32), name: &str) {
     let nlink = if mode & 0o170000 == 0o040000 { 2 } else { 1 };
-    let fields = [ino, mode, 0, 0, nlink, 0, size, 0, 0, rdev.0, rdev.1, name.len() as u32 + 1, 0];
+    let fields = [
+        ino,
+        mode,
+        0,
+        0,
+        nlink,
+        0,
+        size,
+        0,
+        0,
+        rdev.0,
+        rdev.1,
+        name.len() as u32 + 1,
+        0,
+    ];
     out.extend_from_slice(b"070701");
     for f in fields {
         out.extend_from_slice(format!("{f:08X}").as_bytes());
@@ -54,8 +95,15 @@ mod tests {
     #[test]
     fn newc_layout_is_aligned_and_terminated() {
         let a = write_newc(&[
-            Entry::Dir { path: "dev".into(), mode: 0o755 },
-            Entry::File { path: "init".into(), mode: 0o755, data: b"#!/bin/sh\n".to_vec() },
+            Entry::Dir {
+                path: "dev".into(),
+                mode: 0o755,
+            },
+            Entry::File {
+                path: "init".into(),
+                mode: 0o755,
+                data: b"#!/bin/sh\n".to_vec(),
+            },
         ]);
         assert!(a.starts_with(b"070701"));
         assert_eq!(a.len() % 4, 0);

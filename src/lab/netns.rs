@@ -11,7 +11,11 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// (cut to 5) + pid in base 36 + a counter in base 36.
 pub fn unique_name(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let p: String = prefix.chars().filter(|c| c.is_ascii_alphanumeric()).take(5).collect();
+    let p: String = prefix
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(5)
+        .collect();
     format!("{p}{}x{}", base36(std::process::id()), base36(n))
         .chars()
         .take(15)
@@ -104,7 +108,17 @@ impl Netns {
     pub fn bridge(&self, ifname: &str) -> io::Result<()> {
         self.ip(&["link", "add", ifname, "type", "bridge"])?;
         // No STP delay: ports forward at once.
-        self.ip(&["link", "set", ifname, "type", "bridge", "forward_delay", "0", "stp_state", "0"])?;
+        self.ip(&[
+            "link",
+            "set",
+            ifname,
+            "type",
+            "bridge",
+            "forward_delay",
+            "0",
+            "stp_state",
+            "0",
+        ])?;
         self.up(ifname)
     }
 
@@ -120,7 +134,11 @@ impl Netns {
     /// Pids of the processes inside the namespace.
     pub fn pids(&self) -> Vec<u32> {
         ip(&["netns", "pids", &self.name])
-            .map(|s| s.split_whitespace().filter_map(|w| w.parse().ok()).collect())
+            .map(|s| {
+                s.split_whitespace()
+                    .filter_map(|w| w.parse().ok())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -163,8 +181,28 @@ impl Drop for Netns {
 }
 
 /// Connects two namespaces with a veth pair; addresses are CIDR or empty for none.
-pub fn veth(a: &Netns, a_if: &str, a_addr: &str, b: &Netns, b_if: &str, b_addr: &str) -> io::Result<()> {
-    ip(&["link", "add", a_if, "netns", a.name(), "type", "veth", "peer", "name", b_if, "netns", b.name()])?;
+pub fn veth(
+    a: &Netns,
+    a_if: &str,
+    a_addr: &str,
+    b: &Netns,
+    b_if: &str,
+    b_addr: &str,
+) -> io::Result<()> {
+    ip(&[
+        "link",
+        "add",
+        a_if,
+        "netns",
+        a.name(),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        b_if,
+        "netns",
+        b.name(),
+    ])?;
     for (ns, ifn, addr) in [(a, a_if, a_addr), (b, b_if, b_addr)] {
         if addr.is_empty() {
             ns.up(ifn)?;

@@ -24,7 +24,12 @@ ln -s "$sock" /dev/log
 exec "$@""#;
 
 /// Wraps `program args` so that it runs inside `ns` (if any) with the sink as `/dev/log` (if any).
-pub fn command(ns: Option<&Netns>, sink: Option<&SyslogSink>, program: &str, args: &[String]) -> Command {
+pub fn command(
+    ns: Option<&Netns>,
+    sink: Option<&SyslogSink>,
+    program: &str,
+    args: &[String],
+) -> Command {
     let mut inner: Vec<String> = Vec::new();
     if let Some(s) = sink {
         inner.extend(

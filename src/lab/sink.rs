@@ -19,7 +19,8 @@ pub struct ScratchDir {
 
 impl ScratchDir {
     pub fn new(prefix: &str) -> io::Result<ScratchDir> {
-        let path = std::env::temp_dir().join(format!("pxesuite-{}", super::netns::unique_name(prefix)));
+        let path =
+            std::env::temp_dir().join(format!("pxesuite-{}", super::netns::unique_name(prefix)));
         std::fs::create_dir_all(&path)?;
         Ok(ScratchDir { path, keep: false })
     }
@@ -67,7 +68,10 @@ impl Record {
             }
         }
         // Skip the "Mmm dd hh:mm:ss " timestamp (15 characters plus a space) when present.
-        if rest.len() > 16 && rest.as_bytes().get(15) == Some(&b' ') && rest.as_bytes().get(2) != Some(&b':') {
+        if rest.len() > 16
+            && rest.as_bytes().get(15) == Some(&b' ')
+            && rest.as_bytes().get(2) != Some(&b':')
+        {
             rest = &rest[16..];
         }
         let (ident, pid, msg) = match rest.find(": ") {
@@ -75,9 +79,11 @@ impl Record {
                 let tag = &rest[..i];
                 let msg = rest[i + 2..].to_string();
                 match tag.find('[') {
-                    Some(b) if tag.ends_with(']') => {
-                        (tag[..b].to_string(), tag[b + 1..tag.len() - 1].parse().ok(), msg)
-                    }
+                    Some(b) if tag.ends_with(']') => (
+                        tag[..b].to_string(),
+                        tag[b + 1..tag.len() - 1].parse().ok(),
+                        msg,
+                    ),
                     _ => (tag.to_string(), None, msg),
                 }
             }
@@ -159,7 +165,11 @@ impl SyslogSink {
     }
 
     pub fn records(&self) -> Vec<Record> {
-        self.shared.records.lock().map(|v| v.clone()).unwrap_or_default()
+        self.shared
+            .records
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
     }
 
     /// Every record as `ident[pid]: msg`.
@@ -179,7 +189,12 @@ impl SyslogSink {
             if now >= deadline {
                 return None;
             }
-            guard = self.shared.arrived.wait_timeout(guard, deadline - now).ok()?.0;
+            guard = self
+                .shared
+                .arrived
+                .wait_timeout(guard, deadline - now)
+                .ok()?
+                .0;
         }
     }
 
@@ -204,25 +219,34 @@ mod tests {
 
     #[test]
     fn parses_glibc_records_with_and_without_pid() {
-        let r = Record::parse("<30>Nov 29 05:11:43 dhcpd: DHCPDISCOVER from 52:54:00:12:34:56 via br0");
+        let r =
+            Record::parse("<30>Nov 29 05:11:43 dhcpd: DHCPDISCOVER from 52:54:00:12:34:56 via br0");
         assert_eq!(r.ident, "dhcpd");
         assert_eq!(r.pid, None);
         assert_eq!(r.facility, 3);
         assert_eq!(r.severity, 6);
         assert_eq!(r.msg, "DHCPDISCOVER from 52:54:00:12:34:56 via br0");
-        let r = Record::parse("<30>Nov  9 05:11:43 in.tftpd[77]: RRQ from 192.168.0.130 filename pxelinux.0");
+        let r = Record::parse(
+            "<30>Nov  9 05:11:43 in.tftpd[77]: RRQ from 192.168.0.130 filename pxelinux.0",
+        );
         assert_eq!(r.ident, "in.tftpd");
         assert_eq!(r.pid, Some(77));
-        assert_eq!(r.line(), "in.tftpd[77]: RRQ from 192.168.0.130 filename pxelinux.0");
+        assert_eq!(
+            r.line(),
+            "in.tftpd[77]: RRQ from 192.168.0.130 filename pxelinux.0"
+        );
     }
 
     #[test]
     fn collects_datagrams_and_wakes_waiters() {
         let sink = SyslogSink::new().unwrap();
         let c = UnixDatagram::unbound().unwrap();
-        c.send_to(b"<13>Nov 29 05:11:43 x[1]: hello world", sink.socket_path()).unwrap();
+        c.send_to(b"<13>Nov 29 05:11:43 x[1]: hello world", sink.socket_path())
+            .unwrap();
         let r = sink.wait_for_msg(Duration::from_secs(5), "hello").unwrap();
         assert_eq!(r.ident, "x");
-        assert!(sink.wait_for_msg(Duration::from_millis(10), "absent").is_none());
+        assert!(sink
+            .wait_for_msg(Duration::from_millis(10), "absent")
+            .is_none());
     }
 }

@@ -84,7 +84,11 @@ pub fn fork_and_forget() -> std::io::Result<()> {
 
 /// Points fds 0, 1 and 2 at /dev/null.
 pub fn redirect_stdio_to_null() {
-    if let Ok(f) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         let fd: OwnedFd = f.into();
         let raw = fd.into_raw_fd();
         for target in 0..3 {

@@ -5,10 +5,13 @@
 //!
 //! Callers never touch libc; they get small safe types from here.
 
+pub mod clock;
 pub mod daemon;
+pub mod inet;
 pub mod pidfile;
 pub mod privilege;
 pub mod signals;
+pub mod spawn;
 pub mod syslog;
 pub mod udp;
 
@@ -22,7 +25,10 @@ pub fn ensure_std_fds() -> std::io::Result<()> {
         // SAFETY: fcntl(F_GETFD) only queries the descriptor table (fcntl(2)).
         let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
         if !open {
-            let f = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")?;
             let raw = std::os::fd::IntoRawFd::into_raw_fd(f);
             if raw != fd {
                 // SAFETY: dup2 onto a closed standard fd, then close the spare (dup2(2)).

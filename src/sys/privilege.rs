@@ -45,7 +45,10 @@ pub fn chroot(dir: &Path) -> io::Result<()> {
 /// Clears supplementary groups (or sets `groups`), then sets real, effective
 /// and saved gid and uid. Order matters: after setresuid we could no longer change groups.
 pub fn drop_to(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
-    let gs: Vec<nix::unistd::Gid> = groups.iter().map(|&g| nix::unistd::Gid::from_raw(g)).collect();
+    let gs: Vec<nix::unistd::Gid> = groups
+        .iter()
+        .map(|&g| nix::unistd::Gid::from_raw(g))
+        .collect();
     nix::unistd::setgroups(&gs).map_err(io::Error::from)?;
     let g = nix::unistd::Gid::from_raw(gid);
     nix::unistd::setresgid(g, g, g).map_err(io::Error::from)?;

@@ -18,8 +18,9 @@ pub struct SignalPipe {
 impl SignalPipe {
     /// Installs handlers for `signals`; each delivery writes the signal number to the pipe.
     pub fn new(signals: &[i32]) -> io::Result<Self> {
-        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC)
-            .map_err(io::Error::from)?;
+        let (read, write) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC)
+                .map_err(io::Error::from)?;
         let wfd = write.as_raw_fd();
         let mut ids = Vec::new();
         for &sig in signals {
@@ -110,7 +111,10 @@ mod tests {
         let p = SignalPipe::new(&[SIGUSR2]).unwrap();
         kill(std::process::id(), SIGUSR2).unwrap();
         // Delivery to the process is asynchronous only across threads; poll until it shows.
-        let mut fds = [nix::poll::PollFd::new(p.as_fd(), nix::poll::PollFlags::POLLIN)];
+        let mut fds = [nix::poll::PollFd::new(
+            p.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
         let n = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(5000u16)).unwrap();
         assert_eq!(n, 1);
         assert_eq!(p.drain(), vec![SIGUSR2]);

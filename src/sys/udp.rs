@@ -77,8 +77,12 @@ impl PktSocket {
 
     /// Binds the socket to one interface (`SO_BINDTODEVICE`).
     pub fn bind_to_device(&self, ifname: &str) -> io::Result<()> {
-        socket::setsockopt(&self.sock, sockopt::BindToDevice, &std::ffi::OsString::from(ifname))
-            .map_err(io::Error::from)
+        socket::setsockopt(
+            &self.sock,
+            sockopt::BindToDevice,
+            &std::ffi::OsString::from(ifname),
+        )
+        .map_err(io::Error::from)
     }
 
     /// Never set DF: large TFTP blocks must pass links with a smaller path MTU
@@ -106,8 +110,13 @@ impl PktSocket {
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
         let mut iov = [IoSliceMut::new(buf)];
         let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
-        let msg = socket::recvmsg::<SockaddrIn>(self.sock.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty())
-            .map_err(io::Error::from)?;
+        let msg = socket::recvmsg::<SockaddrIn>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::empty(),
+        )
+        .map_err(io::Error::from)?;
         let mut local = None;
         let mut spec_dst = None;
         let mut ifindex = 0;
@@ -134,13 +143,23 @@ impl PktSocket {
     }
 
     /// Sends `buf` to `dest` with source address `from` (None: the kernel chooses).
-    pub fn send_from(&self, buf: &[u8], dest: SocketAddrV4, from: Option<Ipv4Addr>) -> io::Result<usize> {
+    pub fn send_from(
+        &self,
+        buf: &[u8],
+        dest: SocketAddrV4,
+        from: Option<Ipv4Addr>,
+    ) -> io::Result<usize> {
         send_from_fd(self.sock.as_fd(), buf, dest, from)
     }
 }
 
 /// `sendmsg` with an `IP_PKTINFO` source on any UDP socket.
-pub fn send_from_fd(fd: BorrowedFd<'_>, buf: &[u8], dest: SocketAddrV4, from: Option<Ipv4Addr>) -> io::Result<usize> {
+pub fn send_from_fd(
+    fd: BorrowedFd<'_>,
+    buf: &[u8],
+    dest: SocketAddrV4,
+    from: Option<Ipv4Addr>,
+) -> io::Result<usize> {
     let iov = [IoSlice::new(buf)];
     let addr = SockaddrIn::from(dest);
     let r = match from {
@@ -182,7 +201,9 @@ mod tests {
         assert_eq!(&buf[..r.len], b"hi");
         assert_eq!(r.local, Some(Ipv4Addr::new(127, 0, 0, 2)));
         server.send_from(b"yo", r.peer, r.local).unwrap();
-        client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         let (n, from) = client.recv_from(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"yo");
         assert_eq!(from, SocketAddr::from(([127, 0, 0, 2], port)));

@@ -19,7 +19,9 @@ pub const READY: Duration = Duration::from_secs(20);
 
 /// True when the run is CI's: a test that cannot run must fail, not skip.
 pub fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Records a skip (counted by tests/run.sh through `PXESUITE_SKIP_LOG`) or,
@@ -30,7 +32,11 @@ pub fn skip(test: &str, reason: &str) {
     }
     eprintln!("SKIPPED {test}: {reason}");
     if let Ok(p) = std::env::var("PXESUITE_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+        {
             let _ = writeln!(f, "{test}\t{reason}");
         }
     }

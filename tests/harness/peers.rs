@@ -23,7 +23,10 @@ pub const BUSYBOX: &str = "/bin/busybox";
 
 /// The first of `paths` that is missing, if any.
 pub fn missing(paths: &[&str]) -> Option<String> {
-    paths.iter().find(|p| !Path::new(p).exists()).map(|p| p.to_string())
+    paths
+        .iter()
+        .find(|p| !Path::new(p).exists())
+        .map(|p| p.to_string())
 }
 
 /// Requirements for a namespace test that uses `peers`: none missing → None.
