@@ -40,25 +40,51 @@ pub fn check(config: &Path, env: &[(String, String)], hosts_dir: &Path) -> Repor
         }
         Some(c) => {
             let (allow, deny) = wrappers::load(hosts_dir);
+            let local = local_addresses();
+            let mut unbindable = Vec::new();
             for s in &c.services {
+                // A bind address that is not on this host fails at start (X-ST-6).
+                if let Some(ip) = s.bind {
+                    if !ip.is_unspecified() && !local.contains(&ip) {
+                        stderr.push_str(&crate::diag::render(
+                            &crate::diag::Diagnostic::error(
+                                "xinetd",
+                                Some(s.head),
+                                format!(
+                                    "bind failed (Cannot assign requested address (errno = 99)). service = {}",
+                                    s.id
+                                ),
+                            )
+                            .with_note(None, format!("Service {} failed to start and is deactivated.", s.id)),
+                            &loaded.map,
+                        ));
+                        unbindable.push((
+                            s.name.clone(),
+                            format!("{ip} is not an address of this host"),
+                        ));
+                        continue;
+                    }
+                }
                 stdout.push_str(&describe(s, &loaded, &allow, &deny));
             }
-            let failed: Vec<&(String, String)> = c
+            let dropped: Vec<(String, String)> = c
                 .dropped
                 .iter()
-                .filter(|(_, why)| why != "disabled")
+                .cloned()
+                .chain(unbindable.iter().cloned())
                 .collect();
-            for (name, why) in &c.dropped {
+            let failed = dropped.iter().filter(|(_, why)| why != "disabled").count();
+            for (name, why) in &dropped {
                 stdout.push_str(&format!("# service {name} will not run: {why}\n"));
             }
-            let n = c.services.len();
+            let n = c.services.len() - unbindable.len();
             stdout.push_str(&format!(
                 "{} available {}, {} not started\n",
                 n,
                 if n == 1 { "service" } else { "services" },
-                c.dropped.len()
+                dropped.len()
             ));
-            if failed.is_empty() {
+            if failed == 0 {
                 0
             } else {
                 EXIT_SOME_DROPPED
@@ -70,6 +96,23 @@ pub fn check(config: &Path, env: &[(String, String)], hosts_dir: &Path) -> Repor
         stderr,
         status,
     }
+}
+
+/// The addresses configured on this host's interfaces.
+fn local_addresses() -> Vec<std::net::IpAddr> {
+    let mut out = Vec::new();
+    if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
+        for a in addrs {
+            if let Some(sa) = a.address {
+                if let Some(v4) = sa.as_sockaddr_in() {
+                    out.push(std::net::IpAddr::V4(v4.ip()));
+                } else if let Some(v6) = sa.as_sockaddr_in6() {
+                    out.push(std::net::IpAddr::V6(v6.ip()));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn join(v: &[&str]) -> String {

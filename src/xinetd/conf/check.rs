@@ -187,6 +187,11 @@ pub fn build(
                 };
                 for a in &entry.attrs {
                     apply(&mut d, a, false, &mut ctx);
+                    if d.disable == Some(true) {
+                        // xinetd reads no further once a service says `disable = yes`:
+                        // later lines are neither checked nor reported.
+                        break;
+                    }
                 }
                 drafts.push(d);
             }
@@ -828,41 +833,37 @@ pub const INTERNAL_SERVICES: &[&str] = &["echo", "discard", "chargen", "daytime"
 /// Scalars from defaults, built-in values, required attributes, enable and disable.
 fn finish(drafts: Vec<Draft>, defaults: &Draft, ctx: &mut Ctx<'_>) -> Config {
     let mut config = Config::default();
-    let mut candidates: Vec<(Service, bool)> = Vec::new();
+    // X-EN-2: `enabled` in defaults overrides everything, then `disable`, then
+    // `disabled`. Disabled services are removed before their attributes are checked.
+    let mut kept: Vec<Service> = Vec::new();
     for d in drafts {
         let id = d.id.clone().unwrap_or_else(|| d.name.clone());
         let head = d.head.unwrap_or(Span::new(crate::diag::FileId(0), 0, 0));
-        if d.failed {
-            ctx.findings
-                .push(Finding::plain(Level::Debug, format!("removing {}", d.name)));
-            config
-                .dropped
-                .push((d.name.clone(), "a rejected attribute value".into()));
-            continue;
-        }
-        match complete(&d, defaults, &id, head, ctx) {
-            Some(s) => candidates.push((s, d.disable.unwrap_or(false))),
-            None => config
-                .dropped
-                .push((d.name.clone(), "missing or inconsistent attributes".into())),
-        }
-    }
-    // X-EN-2: `enabled` in defaults overrides everything, then `disable`, then `disabled`.
-    let mut kept: Vec<Service> = Vec::new();
-    for (s, disabled_flag) in candidates {
         let off = match &defaults.enabled {
-            Some(list) => !list.iter().any(|i| i == &s.id),
-            None => disabled_flag,
+            Some(list) => !list.iter().any(|i| i == &id),
+            None => d.disable.unwrap_or(false),
         } || defaults
             .disabled
             .as_ref()
-            .is_some_and(|l| l.iter().any(|i| i == &s.id));
-        if off {
-            ctx.findings
-                .push(Finding::plain(Level::Debug, format!("removing {}", s.name)));
-            config.dropped.push((s.name.clone(), "disabled".into()));
-        } else {
-            kept.push(s);
+            .is_some_and(|l| l.iter().any(|i| i == &id));
+        if d.failed || off {
+            if d.disable != Some(true) {
+                ctx.findings
+                    .push(Finding::plain(Level::Debug, format!("removing {}", d.name)));
+            }
+            let why = if d.failed {
+                "a rejected attribute value"
+            } else {
+                "disabled"
+            };
+            config.dropped.push((d.name.clone(), why.into()));
+            continue;
+        }
+        match complete(&d, defaults, &id, head, ctx) {
+            Some(s) => kept.push(s),
+            None => config
+                .dropped
+                .push((d.name.clone(), "missing or inconsistent attributes".into())),
         }
     }
     // X-EN-3: one enabled service per address, port and protocol.
@@ -1135,10 +1136,15 @@ mod tests {
 
     #[test]
     fn disable_yes_removes_and_enabled_overrides() {
-        let t = TFTP.replace("disable\t= no", "disable = yes");
+        // The line chkconfig writes stands first; xinetd reads nothing after it.
+        let t = TFTP.replace("disable\t= no", "disable = yes\n\tbogus = 1");
         let l = load_text(&format!("{CENTOS}{t}"));
         assert!(l.config.as_ref().unwrap().services.is_empty());
-        assert!(messages(&l).contains(&"removing tftp".to_string()));
+        assert!(messages(&l).is_empty(), "{:?}", messages(&l));
+        // `enabled` overrides a `disable = yes` that comes after the other attributes.
+        let t = TFTP
+            .replace("\tdisable\t= no\n", "")
+            .replace("}\n", "\tdisable = yes\n}\n");
         let l = load_text(&format!("defaults\n{{\n enabled = tftp\n}}\n{t}"));
         assert_eq!(l.config.as_ref().unwrap().services.len(), 1);
         let l = load_text(&format!("defaults\n{{\n enabled =\n}}\n{TFTP}"));
