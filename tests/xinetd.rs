@@ -101,27 +101,51 @@ impl Side {
     /// Starts `program -dontfork -filelog prog.log -f xinetd.conf` with `conf`
     /// (where `{DIR}` stands for the side's scratch directory).
     fn start(label: &str, program: &str, conf: &str, ports: &[u16]) -> Side {
+        Side::start_wrapped(label, program, conf, ports, None)
+    }
+
+    /// As `start`, with `/etc/hosts.allow` and `/etc/hosts.deny` replaced (in a
+    /// private mount namespace) by the given texts when `wrap` is set.
+    fn start_wrapped(
+        label: &str,
+        program: &str,
+        conf: &str,
+        ports: &[u16],
+        wrap: Option<(&str, &str)>,
+    ) -> Side {
         let ns = Netns::new("xd").expect("namespace");
         let dir = ScratchDir::new("xd").expect("scratch dir");
         let conf_path = dir.path().join("xinetd.conf");
-        std::fs::write(
-            &conf_path,
-            conf.replace("{DIR}", &dir.path().display().to_string()),
-        )
-        .unwrap();
-        let daemon = Daemon::spawn(
-            label,
-            Some(&ns),
-            None,
-            program,
-            &args(&[
-                "-dontfork",
-                "-filelog",
-                &dir.path().join("prog.log").display().to_string(),
-                "-f",
-                &conf_path.display().to_string(),
-            ]),
-        )
+        let text = conf.replace("{DIR}", &dir.path().display().to_string());
+        std::fs::write(&conf_path, text).unwrap();
+        let xargs = args(&[
+            "-dontfork",
+            "-filelog",
+            &dir.path().join("prog.log").display().to_string(),
+            "-f",
+            &conf_path.display().to_string(),
+        ]);
+        let daemon = match wrap {
+            None => Daemon::spawn(label, Some(&ns), None, program, &xargs),
+            Some((allow, deny)) => {
+                let (a, d) = (dir.path().join("hosts.allow"), dir.path().join("hosts.deny"));
+                std::fs::write(&a, allow).unwrap();
+                std::fs::write(&d, deny).unwrap();
+                let mut cmd = ns.cmd("unshare");
+                cmd.args([
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "--",
+                    "sh",
+                    "-c",
+                    "mount --bind \"$1\" /etc/hosts.allow && mount --bind \"$2\" /etc/hosts.deny && shift 2 && exec \"$@\"",
+                    "sh",
+                ]);
+                cmd.arg(&a).arg(&d).arg(program).args(&xargs);
+                Daemon::spawn_command(label, &mut cmd)
+            }
+        }
         .expect("start xinetd");
         let side = Side { ns, dir, daemon };
         for &p in ports {
@@ -272,13 +296,25 @@ fn differential<F>(conf: &str, ports: &[u16], scenario: F, keep: &[&str])
 where
     F: Fn(&Side) -> Vec<Seen> + Sync,
 {
+    differential_wrapped(conf, ports, scenario, keep, None)
+}
+
+fn differential_wrapped<F>(
+    conf: &str,
+    ports: &[u16],
+    scenario: F,
+    keep: &[&str],
+    wrap: Option<(&str, &str)>,
+) where
+    F: Fn(&Side) -> Vec<Seen> + Sync,
+{
     let ((seen, side), (their_seen, their_svc, their_prog)) = std::thread::scope(|s| {
         let theirs = s.spawn(|| {
-            let side = Side::start("xinetd", peers::XINETD, conf, ports);
+            let side = Side::start_wrapped("xinetd", peers::XINETD, conf, ports, wrap);
             let seen = scenario(&side);
             (seen, side.svc_log(), side.prog_log())
         });
-        let side = Side::start("ours", &ours_path(), conf, ports);
+        let side = Side::start_wrapped("ours", &ours_path(), conf, ports, wrap);
         let seen = scenario(&side);
         ((seen, side), theirs.join().expect("real xinetd side"))
     });
@@ -392,6 +428,46 @@ fn x_acc_only_from_no_access_access_times_match_real_xinetd() {
             seen
         },
         &["match equally"],
+    );
+}
+
+/// X-ACC-2: tcp_wrappers with the server's base name as daemon name, and
+/// NOLIBWRAP turning them off: same outcomes and log lines as the real xinetd.
+#[test]
+fn x_acc_2_tcp_wrappers_match_real_xinetd() {
+    require!(
+        differential_blocker().is_none(),
+        "{}",
+        differential_blocker().unwrap_or_default()
+    );
+    let conf = format!(
+        "{DEFAULTS}service wrapped\n{{\n\ttype\t\t= UNLISTED\n\tport\t\t= 7106\n\tsocket_type\t= stream\n\twait\t\t= no\n\tuser\t\t= nobody\n\tserver\t\t= /bin/echo\n\tserver_args\t= wrapped\n\tflags\t\t= IPv4\n}}\nservice open\n{{\n\ttype\t\t= UNLISTED\n\tport\t\t= 7107\n\tsocket_type\t= stream\n\twait\t\t= no\n\tuser\t\t= nobody\n\tserver\t\t= /bin/echo\n\tserver_args\t= open\n\tflags\t\t= IPv4 NOLIBWRAP\n}}\n"
+    );
+    differential_wrapped(
+        &conf,
+        &[7106, 7107],
+        |side: &Side| {
+            let seen = vec![
+                once(&side.ns, LOOP1, 7106, ""),
+                once(&side.ns, LOOP2, 7106, ""),
+                once(&side.ns, LOOP3, 7106, ""),
+                once(&side.ns, LOOP1, 7107, ""),
+            ];
+            assert!(side.wait_svc("EXIT: ", 4), "{}", side.svc_log());
+            let want = [
+                Seen::Closed,
+                Seen::Served("wrapped".into()),
+                Seen::Closed,
+                Seen::Served("open".into()),
+            ];
+            assert_eq!(seen, want, "{}", side.prog_log());
+            seen
+        },
+        &["libwrap refused"],
+        Some((
+            "# test\necho: 127.0.0.2\n",
+            "echo: ALL EXCEPT 127.0.0.3\nALL: 127.0.0.3\n",
+        )),
     );
 }
 
@@ -927,4 +1003,120 @@ fn x_cc_check_config_agrees_with_the_corpus() {
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} corpus rows checked");
+}
+
+/// X-ST-4, X-INIT-4, I-2, I-3, X-SIG: started as the init script does, xinetd
+/// forks before reading its configuration (so the command exits 0 even with a
+/// broken service file), writes the forked pid to the pid file, runs as a
+/// process named `xinetd`, logs its start to syslog, and on SIGTERM logs
+/// `Exiting...`, removes the pid file and ends.
+#[test]
+fn x_st_4_forks_before_reading_config_and_stops_on_sigterm() {
+    require!(
+        namespace_blocker().is_none(),
+        "{}",
+        namespace_blocker().unwrap_or_default()
+    );
+    let dir = ScratchDir::new("xst").unwrap();
+    let srv = Netns::new("xst").expect("namespace");
+    let xd = dir.path().join("xinetd.d");
+    std::fs::create_dir_all(&xd).unwrap();
+    std::fs::write(
+        xd.join("broken"),
+        "service broken\n{\n\tsocket_type = stream\n\twait = perhaps\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        xd.join("echo"),
+        "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tflags = IPv4\n}\n",
+    )
+    .unwrap();
+    let conf = dir.path().join("xinetd.conf");
+    std::fs::write(&conf, format!("includedir {}\n", xd.display())).unwrap();
+    let pidfile = dir.path().join("xinetd.pid");
+    let sink = SyslogSink::new().unwrap();
+    let mut starter = Daemon::spawn(
+        "xinetd",
+        Some(&srv),
+        Some(&sink),
+        &ours_path(),
+        &args(&[
+            "-stayalive",
+            "-pidfile",
+            &pidfile.display().to_string(),
+            "-f",
+            &conf.display().to_string(),
+        ]),
+    )
+    .unwrap();
+    let status = starter
+        .wait_exit(READY)
+        .expect("the starting command returns");
+    assert!(status.success(), "start exit {status:?}");
+    assert!(
+        sink.wait_for_msg(READY, "Started working: 1 available service")
+            .is_some(),
+        "{:?}",
+        sink.lines()
+    );
+    let bad = sink
+        .wait_for_msg(READY, "Bad value for wait: perhaps [file=")
+        .expect("config error in syslog");
+    assert_eq!(bad.ident, "xinetd");
+    assert_eq!(bad.severity, 3, "LOG_ERR");
+    let pid = pxesuite::sys::pidfile::read(&pidfile)
+        .unwrap()
+        .expect("pid in the pid file");
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap(),
+        format!("{pid}\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .unwrap()
+            .trim(),
+        "xinetd"
+    );
+    assert_eq!(
+        Some(pid),
+        sink.records()
+            .iter()
+            .find(|r| r.msg.starts_with("Started working"))
+            .and_then(|r| r.pid)
+    );
+    assert!(wait_tcp_port(&srv, 7, READY));
+    assert_eq!(once(&srv, LOOP1, 7, "hi\n"), Seen::Served("hi".into()));
+    pxesuite::sys::signals::kill(pid, libc::SIGTERM).unwrap();
+    assert!(
+        sink.wait_for_msg(READY, "Exiting...").is_some(),
+        "{:?}",
+        sink.lines()
+    );
+    assert!(
+        wait_until(READY, || !pxesuite::sys::pidfile::is_alive(pid)),
+        "still running after SIGTERM"
+    );
+    assert!(!pidfile.exists(), "pid file left behind");
+}
+
+/// X-CLI-1 and -version: the original's usage line and exit status, unknown
+/// dashed words ignored, the version on stderr.
+#[test]
+fn x_cli_1_usage_and_version() {
+    let out = std::process::Command::new(ours("xinetd"))
+        .arg("stray")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("Usage: xinetd [-d] [-f config_file] [-filelog filename]"));
+    let out = std::process::Command::new(ours("xinetd"))
+        .args(["-bogus", "-version"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "xinetd Version 2.3.14 libwrap loadavg\n"
+    );
 }
