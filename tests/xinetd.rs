@@ -597,6 +597,12 @@ fn stream_script_echo_and_internal_services_answer_clients() {
         "defaults\n{{\n\tlog_type = SYSLOG daemon info\n\tlog_on_success = PID HOST EXIT\n\tlog_on_failure = HOST\n}}\nservice hello\n{{\n\ttype = UNLISTED\n\tport = 7200\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tserver = {}\n\tenv = GREETING=howdy\n\tflags = IPv4\n}}\nservice say\n{{\n\ttype = UNLISTED\n\tport = 7201\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tserver = /bin/echo\n\tserver_args = echo said so\n\tflags = IPv4 NAMEINARGS\n}}\n",
         script.display()
     );
+    let banner = dir.path().join("banner");
+    std::fs::write(&banner, "BANNER\n").unwrap();
+    text.push_str(&format!(
+        "service fwd\n{{\n\ttype = UNLISTED\n\tport = 7202\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tredirect = 127.0.0.1 7201\n\tbanner = {}\n\tflags = IPv4\n}}\n",
+        banner.display()
+    ));
     for (n, st) in [
         ("echo", "stream"),
         ("chargen", "stream"),
@@ -618,7 +624,7 @@ fn stream_script_echo_and_internal_services_answer_clients() {
     .unwrap();
     let sink = SyslogSink::new().unwrap();
     let _x = start_ours(&srv, &sink, &conf, dir.path());
-    for p in [7200, 7201, 7, 19, 13, 37, 9] {
+    for p in [7200, 7201, 7202, 7, 19, 13, 37, 9] {
         assert!(
             wait_tcp_port(&srv, p, READY),
             "port {p}: {}",
@@ -646,28 +652,18 @@ fn stream_script_echo_and_internal_services_answer_clients() {
         "hello world from 192.168.0.50 howdy nobody\n"
     );
     assert_eq!(nc("7201", ""), "said so\n");
+    // redirect: a TCP proxy to the `say` service, after the banner.
+    assert_eq!(nc("7202", ""), "BANNER\nsaid so\n");
     assert_eq!(nc("7", "ping\n"), "ping\n");
     let day = nc("13", "");
     assert!(
         day.ends_with("\r\n") && day.split(' ').count() == 5,
         "daytime {day:?}"
     );
-    let curl_chargen = cli
-        .cmd(peers::CURL)
-        .args([
-            "-sS",
-            "--max-time",
-            "10",
-            "--max-filesize",
-            "1000",
-            "-r",
-            "0-200",
-            "telnet://192.168.0.1:19",
-        ])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let cg = String::from_utf8_lossy(&curl_chargen.stdout).into_owned();
+    let cg = match once(&srv, LOOP1, 19, "") {
+        Seen::Served(line) => line,
+        other => panic!("chargen: {other:?}"),
+    };
     assert!(
         cg.starts_with(" !\"#$%&'()*+,-./0123456789"),
         "chargen {cg:?}"

@@ -11,6 +11,7 @@ pub mod internal;
 pub mod launch;
 pub mod limits;
 pub mod log;
+pub mod redirect;
 pub mod report;
 pub mod supervisor;
 pub mod wrappers;

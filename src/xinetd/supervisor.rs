@@ -90,6 +90,8 @@ pub struct Supervisor {
     signals: SignalPipe,
     next_key: u64,
     hosts_dir: PathBuf,
+    /// SENSOR trips: addresses refused by every service, until the instant (None = forever).
+    sensor_denied: HashMap<IpAddr, Option<Instant>>,
 }
 
 fn peer_text(svc: &Service, peer: IpAddr) -> String {
@@ -157,6 +159,7 @@ impl Supervisor {
             signals,
             next_key: 1,
             hosts_dir: PathBuf::from("/etc"),
+            sensor_denied: HashMap::new(),
         };
         let loaded = conf::load(&sup.opts.config, &sup.env);
         sup.log_findings(&loaded);
@@ -426,7 +429,16 @@ impl Supervisor {
         };
         let peer_ip = peer.ip();
         let svc = self.services[idx].svc.clone();
-        let internal = if svc.is_internal() && svc.server.is_none() {
+        let mut conn = conn;
+        if let (Some(c), Some(b)) = (conn.as_mut(), &svc.banner) {
+            send_file(c, b);
+        }
+        if svc.flags.sensor {
+            self.trip_sensor(&svc, peer_ip);
+            self.discard_datagrams(idx);
+            return;
+        }
+        let internal = if svc.is_internal() && svc.server.is_none() && svc.redirect.is_none() {
             Internal::from_name(&svc.name)
         } else {
             None
@@ -453,6 +465,8 @@ impl Supervisor {
             Some("load")
         } else if !access::check_time(&svc.access_times, minute_of_day()) {
             Some("time")
+        } else if self.sensor_denies(peer_ip) {
+            Some("address")
         } else if forks && limits::instances_exceeded(self.running_of(key).count(), svc.instances) {
             Some("service_limit")
         } else if forks
@@ -475,6 +489,9 @@ impl Supervisor {
         };
         if let Some(reason) = refusal {
             self.fail(&svc, reason, peer_ip);
+            if let (Some(c), Some(b)) = (conn.as_mut(), &svc.banner_fail) {
+                send_file(c, b);
+            }
             drop(conn);
             self.discard_datagrams(idx);
             return;
@@ -483,6 +500,32 @@ impl Supervisor {
             Some(which) if !forks => self.serve_in_loop(idx, which, conn, peer),
             _ => self.spawn(idx, internal, conn, peer),
         }
+    }
+
+    /// A SENSOR service was touched: its peer is refused everywhere for `deny_time` minutes.
+    fn trip_sensor(&mut self, svc: &Service, peer: IpAddr) {
+        let until = match svc.deny_time {
+            Some(0) => return,
+            Some(m) if m > 0 => Some(Instant::now() + Duration::from_secs(m as u64 * 60)),
+            _ => None,
+        };
+        let peer = access::canonical(peer);
+        self.sensor_denied.insert(peer, until);
+        self.logger.msg(
+            Level::Info,
+            &format!(
+                "Adding {peer} to the global_no_access list (sensor {})",
+                svc.id
+            ),
+        );
+        self.fail(svc, "address", peer);
+    }
+
+    fn sensor_denies(&mut self, peer: IpAddr) -> bool {
+        let now = Instant::now();
+        self.sensor_denied
+            .retain(|_, until| until.is_none_or(|t| t > now));
+        self.sensor_denied.contains_key(&access::canonical(peer))
     }
 
     /// cps tripped (or accept ran out of descriptors): close the socket for the service's wait time.
@@ -668,15 +711,18 @@ impl Supervisor {
         &self,
         idx: usize,
         internal: Option<Internal>,
-        conn: Option<TcpStream>,
+        mut conn: Option<TcpStream>,
         peer: SocketAddr,
         plan: Option<crate::sys::spawn::Plan>,
     ) -> i32 {
         let svc = &self.services[idx].svc;
-        let consume = || {
+        let consume = |conn: &mut Option<TcpStream>| {
             // A refused `wait = yes` datagram must not stay queued: nothing drains it later.
             if let (true, Some(Listener::Dgram(u))) = (svc.wait, &self.services[idx].sock) {
                 let _ = u.recv_from(&mut [0u8; 1]);
+            }
+            if let (Some(c), Some(b)) = (conn.as_mut(), &svc.banner_fail) {
+                send_file(c, b);
             }
         };
         let verdict = if peer.ip().is_unspecified() {
@@ -685,7 +731,7 @@ impl Supervisor {
             access::check_address(svc.only_from.as_deref(), &svc.no_access, peer.ip())
         };
         if self.address_refused(svc, &verdict, peer.ip()) {
-            consume();
+            consume(&mut conn);
             return 0;
         }
         if !svc.flags.nolibwrap && !peer.ip().is_unspecified() {
@@ -702,15 +748,30 @@ impl Supervisor {
                     ),
                 );
                 self.fail(svc, "libwrap", peer.ip());
-                consume();
+                consume(&mut conn);
                 return 0;
             }
+        }
+        if let (Some(c), Some(b)) = (conn.as_mut(), &svc.banner_success) {
+            send_file(c, b);
         }
         if let Some(which) = internal {
             if let Some(mut s) = conn {
                 internal::serve_stream(which, &mut s);
             }
             return 0;
+        }
+        if let (Some((host, port)), Some(c)) = (&svc.redirect, conn.as_mut()) {
+            return match crate::xinetd::redirect::relay(c, host, *port) {
+                Ok(()) => 0,
+                Err(e) => {
+                    self.logger.msg(
+                        Level::Err,
+                        &format!("redirect to {host} {port} failed: {}", errno_text(&e)),
+                    );
+                    1
+                }
+            };
         }
         let Some(plan) = plan else { return 1 };
         if let Err(e) = spawn::apply_credentials(&plan) {
@@ -876,6 +937,13 @@ impl Supervisor {
                 &format!("generated state dump in file {DUMP_FILE}"),
             );
         }
+    }
+}
+
+/// Sends a banner file as-is; a missing file sends nothing.
+fn send_file(conn: &mut TcpStream, path: &std::path::Path) {
+    if let Ok(bytes) = std::fs::read(path) {
+        let _ = conn.write_all(&bytes);
     }
 }
 
