@@ -491,3 +491,73 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn load_text(text: &str) -> (Vec<Entry>, Vec<Finding>, SourceMap) {
+        let mut map = SourceMap::new();
+        let id = map.add("x.conf", text.to_string(), None);
+        let mut f = Vec::new();
+        let mut out = Vec::new();
+        read_file(id, &mut map, &mut f, &mut out, MAX_DEPTH);
+        (out, f, map)
+    }
+
+    const TFTP: &str = "service tftp\n{\n\tsocket_type\t\t= dgram\n\tprotocol\t\t= udp\n\twait\t\t\t= yes\n\tuser\t\t\t= root\n\tserver_args\t\t= -s /tftpboot\n\tper_source\t\t= 11\n}\n";
+
+    proptest! {
+        /// Arbitrary text never panics, and every finding points inside the text.
+        #[test]
+        fn arbitrary_input_never_panics(text in "(?s).{0,400}") {
+            let (_, findings, map) = load_text(&text);
+            for f in findings {
+                if let Some(span) = f.span {
+                    prop_assert!(span.end <= text.len());
+                    prop_assert!(map.line_col(span).is_some());
+                }
+            }
+        }
+
+        /// Line-shaped input made of xinetd's tokens never panics either.
+        #[test]
+        fn token_soup_never_panics(lines in proptest::collection::vec(
+            prop_oneof![
+                Just("service x".to_string()), Just("defaults".to_string()), Just("{".to_string()),
+                Just("}".to_string()), Just("# c".to_string()), Just("a = b".to_string()),
+                Just("a += b c".to_string()), Just("a -= ".to_string()), Just("a=b".to_string()),
+                Just("include /nonexistent".to_string()), Just("".to_string()), "[ -~\t]{0,20}",
+                Just("wait = yes".to_string()), Just("socket_type = stream".to_string()),
+                Just("cps = x 1".to_string()), Just("only_from = 1.2.3.{4,5} 10.0.0.0/33".to_string()),
+                Just("log_type = FILE".to_string()), Just("flags = IPv4 IPv6".to_string()),
+                Just("port = 99999".to_string()), Just("instances = -1".to_string()),
+                Just("umask = 99".to_string()), Just("type = INTERNAL UNLISTED".to_string()),
+                Just("enabled =".to_string()), Just("access_times = 25:00-1:00".to_string()),
+                Just("log_type = SYSLOG nope".to_string()), Just("rlimit_as = 5Q".to_string()),
+                Just("redirect = host:x".to_string()), Just("env = A".to_string()),
+            ], 0..40)) {
+            let text = lines.join("\n");
+            let (entries, mut findings, map) = load_text(&text);
+            let _ = crate::xinetd::conf::check::build(&entries, &map, &[], &mut findings);
+        }
+
+        /// A bogus keyword injected into a service is reported at its own line and column.
+        #[test]
+        fn injected_bogus_attribute_is_positioned(at in 2usize..8, name in "[a-z]{3,10}_bogus") {
+            let mut lines: Vec<String> = TFTP.lines().map(String::from).collect();
+            let at = at.min(lines.len() - 1);
+            lines.insert(at, format!("\t{name} = 1"));
+            let text = lines.join("\n") + "\n";
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("tftp");
+            std::fs::write(&p, &text).unwrap();
+            let loaded = crate::xinetd::conf::load(&p, &[]);
+            let f = loaded.findings.iter().find(|f| f.message == format!("bad service attribute: {name}"));
+            prop_assert!(f.is_some(), "{:?}", loaded.findings);
+            let lc = loaded.map.line_col(f.and_then(|f| f.span).unwrap()).unwrap();
+            prop_assert_eq!((lc.line, lc.col), (at + 1, 2));
+        }
+    }
+}
