@@ -32,7 +32,8 @@ fn main() {
     }
     let env: Vec<(String, String)> = std::env::vars().collect();
     if opts.check_config {
-        let r = report::check(&opts.config, &env, Path::new("/etc"));
+        let inetd = opts.inetd_compat.then_some(Path::new("/etc/inetd.conf"));
+        let r = report::check_with(&opts.config, &env, Path::new("/etc"), inetd);
         print!("{}", r.stdout);
         eprint!("{}", r.stderr);
         std::process::exit(r.status);

@@ -26,7 +26,17 @@ pub struct Report {
 
 /// Runs the check on `config` with xinetd's environment `env`, reading tcp_wrappers files in `hosts_dir`.
 pub fn check(config: &Path, env: &[(String, String)], hosts_dir: &Path) -> Report {
-    let loaded = conf::load(config, env);
+    check_with(config, env, hosts_dir, None)
+}
+
+/// As `check`, also reading an inetd.conf (`-inetd_compat`).
+pub fn check_with(
+    config: &Path,
+    env: &[(String, String)],
+    hosts_dir: &Path,
+    inetd_conf: Option<&Path>,
+) -> Report {
+    let loaded = conf::load_with(config, env, inetd_conf);
     let mut stderr = String::new();
     for f in loaded.findings.iter().filter(|f| f.level != Level::Debug) {
         let d = f.diagnostic();

@@ -161,7 +161,7 @@ impl Supervisor {
             hosts_dir: PathBuf::from("/etc"),
             sensor_denied: HashMap::new(),
         };
-        let loaded = conf::load(&sup.opts.config, &sup.env);
+        let loaded = conf::load_with(&sup.opts.config, &sup.env, sup.inetd_conf());
         sup.log_findings(&loaded);
         let Some(config) = loaded.config else {
             sup.logger
@@ -191,6 +191,13 @@ impl Supervisor {
             &format!("Started working: {n} available {plural}"),
         );
         Ok(sup)
+    }
+
+    /// `/etc/inetd.conf` when `-inetd_compat` was given.
+    fn inetd_conf(&self) -> Option<&'static std::path::Path> {
+        self.opts
+            .inetd_compat
+            .then_some(std::path::Path::new("/etc/inetd.conf"))
     }
 
     fn log_findings(&self, loaded: &conf::Loaded) {
@@ -822,7 +829,7 @@ impl Supervisor {
     /// SIGHUP/SIGUSR2 (X-RC): keep unchanged services' sockets, close removed ones, open new ones.
     fn reload(&mut self) -> Option<i32> {
         self.logger.msg(Level::Notice, "Starting reconfiguration");
-        let loaded = conf::load(&self.opts.config, &self.env);
+        let loaded = conf::load_with(&self.opts.config, &self.env, self.inetd_conf());
         self.log_findings(&loaded);
         if loaded.map.files().next().is_none() {
             self.logger.msg(Level::Warning, "reconfiguration failed");

@@ -9,6 +9,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod inetd;
 pub mod model;
 pub mod parse;
 
@@ -88,9 +89,13 @@ impl Loaded {
 }
 
 /// Reads `main` and everything it includes, and builds the effective model.
-/// `env` is xinetd's environment (for `passenv` checks); `inetd_compat` also
-/// reads `/etc/inetd.conf`.
+/// `env` is xinetd's environment (for `passenv` checks).
 pub fn load(main: &Path, env: &[(String, String)]) -> Loaded {
+    load_with(main, env, None)
+}
+
+/// As `load`, also reading an inetd.conf after the xinetd files (`-inetd_compat`).
+pub fn load_with(main: &Path, env: &[(String, String)], inetd_conf: Option<&Path>) -> Loaded {
     let mut map = SourceMap::new();
     let mut findings = Vec::new();
     let entries = match parse::read_tree(main, &mut map, &mut findings) {
@@ -103,6 +108,10 @@ pub fn load(main: &Path, env: &[(String, String)]) -> Loaded {
             }
         }
     };
+    let mut entries = entries;
+    if let Some(p) = inetd_conf {
+        entries.extend(inetd::read(p, &mut map, &mut findings));
+    }
     let config = check::build(&entries, &map, env, &mut findings);
     Loaded {
         map,
