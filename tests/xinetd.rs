@@ -745,13 +745,15 @@ fn x_rc_reloads_keep_unchanged_services_and_their_connections() {
     let inode = listen_inode(&side.ns, 7301).expect("inode of keep");
     let mut long = connect(&side.ns, LOOP1, 7301).expect("long-lived connection");
     assert_eq!(talk(&mut long, "0\n"), Seen::Served("0".into()));
-    let mut held = connect(&side.ns, LOOP2, 7302).expect("connection to gone");
+    let mut held = connect(&side.ns, LOOP1, 7302).expect("connection to gone");
     assert_eq!(talk(&mut held, "g\n"), Seen::Served("g".into()));
+    let mut barred = connect(&side.ns, LOOP2, 7302).expect("second connection to gone");
+    assert_eq!(talk(&mut barred, "b\n"), Seen::Served("b".into()));
     let reloads = [
-        // 1: add `fresh`, change `gone` (a server option).
+        // 1: add `fresh`; change `gone` so that 127.0.0.2 is barred (X-RC-3: its server is killed).
         format!(
             "{DEFAULTS}{keep}{}{}",
-            svc("gone", 7302, "\tinstances = 4\n"),
+            svc("gone", 7302, "\tinstances = 4\n\tno_access = 127.0.0.2\n"),
             svc("fresh", 7303, "")
         ),
         // 2: disable `fresh`, remove `gone` (its running server is killed).
@@ -785,6 +787,12 @@ fn x_rc_reloads_keep_unchanged_services_and_their_connections() {
         );
         match i {
             0 => {
+                assert_eq!(
+                    talk(&mut barred, "x\n"),
+                    Seen::Closed,
+                    "barred server still running"
+                );
+                assert_eq!(talk(&mut held, "h\n"), Seen::Served("h".into()));
                 assert!(wait_tcp_port(&side.ns, 7303, READY));
                 assert_eq!(once(&side.ns, LOOP1, 7303, "f\n"), Seen::Served("f".into()));
                 assert!(

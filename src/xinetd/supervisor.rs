@@ -858,6 +858,7 @@ impl Supervisor {
                         .msg(Level::Debug, &format!("readjusting service {}", a.svc.id));
                     a.svc = n;
                     kept += 1;
+                    self.recheck_running(&a);
                     self.services.push(a);
                 }
                 None => {
@@ -882,6 +883,39 @@ impl Supervisor {
             return Some(1);
         }
         None
+    }
+
+    /// X-RC-3: the running servers of a kept service are checked again against
+    /// its new address lists, access times and instance limit; those that no
+    /// longer pass are killed.
+    fn recheck_running(&mut self, a: &Active) {
+        let svc = &a.svc;
+        let mut running: Vec<(u32, Instant, IpAddr)> = self
+            .children
+            .iter()
+            .filter(|(_, c)| c.service_key == a.key)
+            .map(|(p, c)| (*p, c.started, c.peer))
+            .collect();
+        running.sort_by_key(|(_, started, _)| *started);
+        let in_time = access::check_time(&svc.access_times, minute_of_day());
+        let limit = svc.instances.map(|l| l as usize).unwrap_or(usize::MAX);
+        let sig = if svc.is_internal() {
+            signals::SIGTERM
+        } else {
+            9
+        };
+        for (n, (pid, _, peer)) in running.into_iter().enumerate() {
+            let addr_ok = peer.is_unspecified()
+                || access::check_address(svc.only_from.as_deref(), &svc.no_access, peer)
+                    == AddrVerdict::Allowed;
+            if !(addr_ok && in_time && n < limit) {
+                self.logger.msg(
+                    Level::Warning,
+                    &format!("Sending signal {} to {} server {}", sig, svc.name, pid),
+                );
+                let _ = signals::kill(pid, sig);
+            }
+        }
     }
 
     /// A service removed by a reload: its servers are killed (X-DEAD).
