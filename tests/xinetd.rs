@@ -1124,3 +1124,107 @@ fn x_cli_1_usage_and_version() {
         "xinetd Version 2.3.14 libwrap loadavg\n"
     );
 }
+
+/// Connections per second that `clients` concurrent loops get from a stream
+/// service whose server is /bin/true (connect, read to EOF, repeat).
+fn spawn_rate(ns: &Netns, port: u16, clients: usize, secs: f64) -> f64 {
+    let path = format!("/var/run/netns/{}", ns.name());
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let file = std::fs::File::open(&path).expect("namespace file");
+                nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+                let start = std::time::Instant::now();
+                let mut done = 0u64;
+                while start.elapsed().as_secs_f64() < secs {
+                    if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                        let _ = s.set_read_timeout(Some(READY));
+                        let mut b = [0u8; 64];
+                        while matches!(s.read(&mut b), Ok(n) if n > 0) {}
+                        done += 1;
+                    }
+                }
+                done
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    total as f64 / secs
+}
+
+/// First-byte latencies (ms) of `n` sequential TFTP reads through a super-server
+/// whose in.tftpd exits after each request (`-t 0`), so every request starts a server.
+fn tftp_first_byte(ns: &Netns, n: usize) -> Vec<f64> {
+    in_ns(ns, move || {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+            u.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+            let t = std::time::Instant::now();
+            u.send_to(b"\x00\x01small\x00octet\x00", "127.0.0.1:69").unwrap();
+            let mut b = [0u8; 600];
+            // The client's own retransmission after 1 s, as tftp clients do.
+            let mut got = u.recv_from(&mut b);
+            if got.is_err() {
+                u.send_to(b"\x00\x01small\x00octet\x00", "127.0.0.1:69").unwrap();
+                got = u.recv_from(&mut b);
+            }
+            if let Ok((len, from)) = got {
+                out.push(t.elapsed().as_secs_f64() * 1000.0);
+                if len >= 4 {
+                    let _ = u.send_to(&[0, 4, b[2], b[3]], from);
+                }
+            } else {
+                out.push(f64::INFINITY);
+            }
+        }
+        out
+    })
+}
+
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let i = ((s.len() as f64 - 1.0) * p).round() as usize;
+    s.get(i).copied().unwrap_or(f64::NAN)
+}
+
+/// The benchmark behind tests/bench/xinetd.sh (not a test: run with --ignored):
+/// ours against the real xinetd in one run.
+#[test]
+#[ignore]
+fn bench_xinetd_spawn_rate_and_tftp_latency() {
+    require!(
+        peers::blocker(&[peers::XINETD, peers::HPA_TFTPD]).is_none(),
+        "{}",
+        peers::blocker(&[peers::XINETD, peers::HPA_TFTPD]).unwrap_or_default()
+    );
+    let secs: f64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let requests: usize = std::env::var("BENCH_TFTP_REQUESTS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let root = ScratchDir::new("xbench").unwrap();
+    std::fs::write(root.path().join("small"), b"a small file\n").unwrap();
+    std::fs::set_permissions(root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = format!(
+        "defaults\n{{\n\tinstances = UNLIMITED\n\tper_source = UNLIMITED\n}}\nservice spawn\n{{\n\ttype = UNLISTED\n\tport = 7400\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tserver = /bin/true\n\tcps = 1000000 1\n\tflags = IPv4\n}}\nservice tftp\n{{\n\tsocket_type = dgram\n\tprotocol = udp\n\twait = yes\n\tuser = root\n\tserver = {}\n\tserver_args = -t 0 -s {}\n\tcps = 1000000 1\n\tflags = IPv4\n}}\n",
+        peers::HPA_TFTPD,
+        root.path().display()
+    );
+    println!("# xinetd benchmark: ours = pxesuite xinetd, theirs = {}", peers::XINETD);
+    for (label, program) in [("theirs", peers::XINETD.to_string()), ("ours", ours_path())] {
+        let side = Side::start(label, &program, &conf, &[7400]);
+        assert!(wait_udp_port(&side.ns, 69, READY));
+        for clients in [1, 8] {
+            let rate = spawn_rate(&side.ns, 7400, clients, secs);
+            println!("{label}\tspawn_rate\tclients={clients}\t{rate:.0} conn/s");
+        }
+        let lat = tftp_first_byte(&side.ns, requests);
+        let slow = lat.iter().filter(|&&ms| ms > 500.0).count();
+        println!(
+            "{label}\ttftp_first_byte\trequests={requests}\tp50={:.2} ms\tp99={:.2} ms\tmax={:.2} ms\tover_500ms={slow}",
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99),
+            percentile(&lat, 1.0)
+        );
+    }
+}

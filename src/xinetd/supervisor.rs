@@ -461,7 +461,7 @@ impl Supervisor {
             self.deactivate(idx, "");
             drop(conn);
             return;
-        } else if limits::load_exceeded(limits::load_average(), svc.max_load) {
+        } else if svc.max_load > 0.0 && limits::load_exceeded(limits::load_average(), svc.max_load) {
             self.logger.msg(
                 Level::Err,
                 &format!(
@@ -470,7 +470,7 @@ impl Supervisor {
                 ),
             );
             Some("load")
-        } else if !access::check_time(&svc.access_times, minute_of_day()) {
+        } else if !svc.access_times.is_empty() && !access::check_time(&svc.access_times, minute_of_day()) {
             Some("time")
         } else if self.sensor_denies(peer_ip) {
             Some("address")
