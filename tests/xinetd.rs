@@ -1160,14 +1160,17 @@ fn tftp_first_byte(ns: &Netns, n: usize) -> Vec<f64> {
         let mut out = Vec::new();
         for _ in 0..n {
             let u = UdpSocket::bind("127.0.0.1:0").unwrap();
-            u.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+            u.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
             let t = std::time::Instant::now();
-            u.send_to(b"\x00\x01small\x00octet\x00", "127.0.0.1:69").unwrap();
+            u.send_to(b"\x00\x01small\x00octet\x00", "127.0.0.1:69")
+                .unwrap();
             let mut b = [0u8; 600];
             // The client's own retransmission after 1 s, as tftp clients do.
             let mut got = u.recv_from(&mut b);
             if got.is_err() {
-                u.send_to(b"\x00\x01small\x00octet\x00", "127.0.0.1:69").unwrap();
+                u.send_to(b"\x00\x01small\x00octet\x00", "127.0.0.1:69")
+                    .unwrap();
                 got = u.recv_from(&mut b);
             }
             if let Ok((len, from)) = got {
@@ -1200,24 +1203,60 @@ fn bench_xinetd_spawn_rate_and_tftp_latency() {
         "{}",
         peers::blocker(&[peers::XINETD, peers::HPA_TFTPD]).unwrap_or_default()
     );
-    let secs: f64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    let requests: usize = std::env::var("BENCH_TFTP_REQUESTS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let secs: f64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let requests: usize = std::env::var("BENCH_TFTP_REQUESTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     let root = ScratchDir::new("xbench").unwrap();
     std::fs::write(root.path().join("small"), b"a small file\n").unwrap();
-    std::fs::set_permissions(root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        root.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let conf = format!(
         "defaults\n{{\n\tinstances = UNLIMITED\n\tper_source = UNLIMITED\n}}\nservice spawn\n{{\n\ttype = UNLISTED\n\tport = 7400\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tserver = /bin/true\n\tcps = 1000000 1\n\tflags = IPv4\n}}\nservice tftp\n{{\n\tsocket_type = dgram\n\tprotocol = udp\n\twait = yes\n\tuser = root\n\tserver = {}\n\tserver_args = -t 0 -s {}\n\tcps = 1000000 1\n\tflags = IPv4\n}}\n",
         peers::HPA_TFTPD,
         root.path().display()
     );
-    println!("# xinetd benchmark: ours = pxesuite xinetd, theirs = {}", peers::XINETD);
-    for (label, program) in [("theirs", peers::XINETD.to_string()), ("ours", ours_path())] {
-        let side = Side::start(label, &program, &conf, &[7400]);
-        assert!(wait_udp_port(&side.ns, 69, READY));
-        for clients in [1, 8] {
-            let rate = spawn_rate(&side.ns, 7400, clients, secs);
-            println!("{label}\tspawn_rate\tclients={clients}\t{rate:.0} conn/s");
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    println!(
+        "# xinetd benchmark: ours = pxesuite xinetd, theirs = {}",
+        peers::XINETD
+    );
+    println!("# spawn rate: {rounds} interleaved rounds of {secs} s each, server /bin/true");
+    let sides: Vec<(&str, Side)> = [("theirs", peers::XINETD.to_string()), ("ours", ours_path())]
+        .into_iter()
+        .map(|(label, program)| {
+            let side = Side::start(label, &program, &conf, &[7400]);
+            assert!(wait_udp_port(&side.ns, 69, READY));
+            (label, side)
+        })
+        .collect();
+    for clients in [1, 8] {
+        let mut all: Vec<(&str, Vec<f64>)> = sides.iter().map(|(l, _)| (*l, Vec::new())).collect();
+        for round in 0..rounds {
+            for (i, (label, side)) in sides.iter().enumerate() {
+                let rate = spawn_rate(&side.ns, 7400, clients, secs);
+                println!("{label}\tspawn_rate\tclients={clients}\tround={round}\t{rate:.0} conn/s");
+                all[i].1.push(rate);
+            }
         }
+        for (label, rates) in &all {
+            println!(
+                "{label}\tspawn_rate\tclients={clients}\tmedian\t{:.0} conn/s",
+                percentile(rates, 0.5)
+            );
+        }
+    }
+    for (label, side) in &sides {
         let lat = tftp_first_byte(&side.ns, requests);
         let slow = lat.iter().filter(|&&ms| ms > 500.0).count();
         println!(

@@ -9,6 +9,7 @@ use pxesuite::xinetd::{report, supervisor::Supervisor};
 use std::path::Path;
 
 fn main() {
+    pxesuite::sys::spawn::close_inherited_fds();
     let _ = pxesuite::sys::ensure_std_fds();
     pxesuite::sys::spawn::raise_nofile(1024);
     let args: Vec<String> = std::env::args().skip(1).collect();

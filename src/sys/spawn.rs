@@ -229,3 +229,22 @@ mod tests {
         assert!(user_groups("root", 0).contains(&0));
     }
 }
+
+/// Closes every descriptor above 2 that this process inherited (X-ST-1), so
+/// nothing the starting shell left open reaches the servers.
+pub fn close_inherited_fds() {
+    let fds: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+            .filter(|&fd| fd > 2)
+            .collect(),
+        Err(_) => (3..1024).collect(),
+    };
+    for fd in fds {
+        // SAFETY: called first thing in main, before this process opens or owns
+        // any descriptor above 2 (the directory handle above is already closed);
+        // close(2) of an unknown number is harmless (EBADF).
+        unsafe { libc::close(fd) };
+    }
+}

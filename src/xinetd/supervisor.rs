@@ -92,6 +92,8 @@ pub struct Supervisor {
     hosts_dir: PathBuf,
     /// SENSOR trips: addresses refused by every service, until the instant (None = forever).
     sensor_denied: HashMap<IpAddr, Option<Instant>>,
+    /// The last accept found the backlog empty.
+    pending_empty: bool,
 }
 
 fn peer_text(svc: &Service, peer: IpAddr) -> String {
@@ -121,7 +123,13 @@ fn open_socket(svc: &Service) -> std::io::Result<Listener> {
     let stream = svc.socket_type == SocketType::Stream;
     let fd: OwnedFd = crate::sys::inet::bind(addr, stream, svc.v6only, 64)?;
     Ok(if stream {
-        Listener::Stream(TcpListener::from(fd))
+        let l = TcpListener::from(fd);
+        // Only xinetd accepts on a `wait = no` listener (it is close-on-exec), so it
+        // may be non-blocking; a `wait = yes` server gets its listener as it expects it.
+        if !svc.wait {
+            l.set_nonblocking(true)?;
+        }
+        Listener::Stream(l)
     } else {
         Listener::Dgram(UdpSocket::from(fd))
     })
@@ -160,6 +168,7 @@ impl Supervisor {
             next_key: 1,
             hosts_dir: PathBuf::from("/etc"),
             sensor_denied: HashMap::new(),
+            pending_empty: false,
         };
         let loaded = conf::load_with(&sup.opts.config, &sup.env, sup.inetd_conf());
         sup.log_findings(&loaded);
@@ -312,7 +321,14 @@ impl Supervisor {
                             && a.sock.as_ref().is_some_and(|s| s.raw() == *raw)
                     });
                     if still {
-                        self.handle(*key);
+                        // Drain the backlog of a `wait = no` stream service a few
+                        // connections at a time, so one busy service cannot starve the others.
+                        self.pending_empty = false;
+                        for _ in 0..8 {
+                            if !self.handle(*key) || self.pending_empty {
+                                break;
+                            }
+                        }
                     }
                 }
             }
@@ -395,10 +411,19 @@ impl Supervisor {
     }
 
     /// One readable service socket.
-    fn handle(&mut self, key: u64) {
+    /// Handles one request; true when a `wait = no` stream connection was
+    /// accepted, so that more may be pending in the backlog.
+    fn handle(&mut self, key: u64) -> bool {
         let Some(idx) = self.services.iter().position(|a| a.key == key) else {
-            return;
+            return false;
         };
+        let accepted = matches!(&self.services[idx].sock, Some(Listener::Stream(_)))
+            && !self.services[idx].svc.wait;
+        self.handle_one(idx, key);
+        accepted
+    }
+
+    fn handle_one(&mut self, idx: usize, key: u64) {
         // 1. The "connection": accept, or peek at the datagram's source.
         let (conn, peer) = {
             let a = &self.services[idx];
@@ -410,6 +435,7 @@ impl Supervisor {
                         if matches!(e.raw_os_error(), Some(23) | Some(24)) {
                             self.deactivate(idx, "no available descriptors");
                         }
+                        self.pending_empty = true;
                         return;
                     }
                 },
@@ -461,7 +487,8 @@ impl Supervisor {
             self.deactivate(idx, "");
             drop(conn);
             return;
-        } else if svc.max_load > 0.0 && limits::load_exceeded(limits::load_average(), svc.max_load) {
+        } else if svc.max_load > 0.0 && limits::load_exceeded(limits::load_average(), svc.max_load)
+        {
             self.logger.msg(
                 Level::Err,
                 &format!(
@@ -470,7 +497,9 @@ impl Supervisor {
                 ),
             );
             Some("load")
-        } else if !svc.access_times.is_empty() && !access::check_time(&svc.access_times, minute_of_day()) {
+        } else if !svc.access_times.is_empty()
+            && !access::check_time(&svc.access_times, minute_of_day())
+        {
             Some("time")
         } else if self.sensor_denies(peer_ip) {
             Some("address")
@@ -684,7 +713,10 @@ impl Supervisor {
                         started: Instant::now(),
                     },
                 );
-                if svc.wait {
+                // A `wait = no` datagram server must read its datagram before the
+                // socket is watched again, or every poll would start another one:
+                // such services are also watched again only when the server exits.
+                if svc.wait || svc.socket_type == SocketType::Dgram {
                     self.services[idx].suspended = true;
                 }
                 if svc.log_on_success.any() {
@@ -819,7 +851,7 @@ impl Supervisor {
                 );
             }
             if let Some(a) = self.services.iter_mut().find(|a| a.key == c.service_key) {
-                if a.svc.wait {
+                if a.svc.wait || a.svc.socket_type == SocketType::Dgram {
                     a.suspended = false;
                 }
             }
