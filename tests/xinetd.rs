@@ -1267,3 +1267,89 @@ fn bench_xinetd_spawn_rate_and_tftp_latency() {
         );
     }
 }
+
+/// X-SIG, X-RC-2: SIGUSR1 appends a state dump to /var/run/xinetd.dump (a
+/// private /var/run here), a reload whose main file is gone keeps the old
+/// services ("reconfiguration failed"), SIGINT is logged and ignored, and
+/// SIGQUIT ends xinetd at once.
+#[test]
+fn x_sig_dump_failed_reload_and_quit() {
+    require!(
+        namespace_blocker().is_none(),
+        "{}",
+        namespace_blocker().unwrap_or_default()
+    );
+    let ns = Netns::new("xsig").expect("namespace");
+    let dir = ScratchDir::new("xsig").unwrap();
+    let conf = dir.path().join("xinetd.conf");
+    std::fs::write(
+        &conf,
+        "service echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tflags = IPv4\n}\n",
+    )
+    .unwrap();
+    let log = dir.path().join("prog.log");
+    let mut cmd = ns.cmd("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        "mount -t tmpfs pxesuite-run /run && { [ -L /var/run ] || mount -t tmpfs pxesuite-vrun /var/run; } && exec \"$@\"",
+        "sh",
+    ]);
+    cmd.arg(ours_path())
+        .args(["-dontfork", "-filelog"])
+        .arg(&log)
+        .arg("-f")
+        .arg(&conf);
+    let mut x = Daemon::spawn_command("ours", &mut cmd).unwrap();
+    let prog = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(wait_tcp_port(&ns, 7, READY), "{}", prog());
+    x.signal(libc::SIGUSR1).unwrap();
+    assert!(
+        wait_until(READY, || prog()
+            .contains("generated state dump in file /var/run/xinetd.dump")),
+        "{}",
+        prog()
+    );
+    // Through /proc/PID/root an absolute symlink (/var/run -> /run) would lead back to our own /run.
+    let var_run = if Path::new("/var/run").is_symlink() {
+        "run"
+    } else {
+        "var/run"
+    };
+    let dump =
+        std::fs::read_to_string(format!("/proc/{}/root/{var_run}/xinetd.dump", x.pid())).unwrap();
+    assert!(
+        dump.starts_with("INTERNAL STATE DUMP: xinetd Version 2.3.14\n"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("Service = echo\n") && dump.ends_with("END OF DUMP\n\n"),
+        "{dump}"
+    );
+    x.signal(libc::SIGINT).unwrap();
+    assert!(
+        wait_until(READY, || prog().contains("Unexpected signal 2 (Interrupt)")),
+        "{}",
+        prog()
+    );
+    std::fs::remove_file(&conf).unwrap();
+    x.signal(libc::SIGHUP).unwrap();
+    assert!(
+        wait_until(READY, || prog().contains("reconfiguration failed")),
+        "{}",
+        prog()
+    );
+    assert!(prog().contains(&format!(
+        "open( {} ) failed: No such file or directory (errno = 2)",
+        conf.display()
+    )));
+    assert_eq!(once(&ns, LOOP1, 7, "still\n"), Seen::Served("still".into()));
+    x.signal(libc::SIGQUIT).unwrap();
+    let status = x.wait_exit(READY).expect("xinetd ends on SIGQUIT");
+    assert_eq!(status.code(), Some(0));
+    assert!(prog().contains("Exiting..."));
+}

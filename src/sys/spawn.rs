@@ -220,16 +220,6 @@ pub fn raise_nofile(cap: u64) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn root_has_groups() {
-        assert!(user_groups("root", 0).contains(&0));
-    }
-}
-
 /// Closes every descriptor above 2 that this process inherited (X-ST-1), so
 /// nothing the starting shell left open reaches the servers.
 pub fn close_inherited_fds() {
@@ -246,5 +236,15 @@ pub fn close_inherited_fds() {
         // any descriptor above 2 (the directory handle above is already closed);
         // close(2) of an unknown number is harmless (EBADF).
         unsafe { libc::close(fd) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_has_groups() {
+        assert!(user_groups("root", 0).contains(&0));
     }
 }
