@@ -603,6 +603,8 @@ fn stream_script_echo_and_internal_services_answer_clients() {
         "service fwd\n{{\n\ttype = UNLISTED\n\tport = 7202\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tredirect = 127.0.0.1 7201\n\tbanner = {}\n\tflags = IPv4\n}}\n",
         banner.display()
     ));
+    // X-LOG-3: an IPv6 (dual-stack) service logs IPv4 peers as ::ffff:a.b.c.d.
+    text.push_str("service six\n{\n\ttype = UNLISTED\n\tport = 7203\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tserver = /bin/echo\n\tserver_args = six\n\tflags = IPv6\n}\n");
     for (n, st) in [
         ("echo", "stream"),
         ("chargen", "stream"),
@@ -652,6 +654,17 @@ fn stream_script_echo_and_internal_services_answer_clients() {
         "hello world from 192.168.0.50 howdy nobody\n"
     );
     assert_eq!(nc("7201", ""), "said so\n");
+    assert!(wait_until(READY, || srv
+        .run("cat", &["/proc/net/tcp6"])
+        .unwrap_or_default()
+        .contains(":1C23 ")));
+    assert_eq!(nc("7203", ""), "six\n");
+    assert!(
+        sink.wait_for_msg(READY, "START: six pid=")
+            .is_some_and(|r| r.msg.ends_with(" from=::ffff:192.168.0.50")),
+        "{:?}",
+        sink.lines()
+    );
     // redirect: a TCP proxy to the `say` service, after the banner.
     assert_eq!(nc("7202", ""), "BANNER\nsaid so\n");
     assert_eq!(nc("7", "ping\n"), "ping\n");
@@ -1352,4 +1365,43 @@ fn x_sig_dump_failed_reload_and_quit() {
     let status = x.wait_exit(READY).expect("xinetd ends on SIGQUIT");
     assert_eq!(status.code(), Some(0));
     assert!(prog().contains("Exiting..."));
+}
+
+/// X-CC-1, X-F-2, X-F-3: `--check-config` on the reference deployment's tree
+/// prints tftp's effective attributes (defaults merged) and what it listens on, exit 0.
+#[test]
+fn x_cc_check_config_on_the_reference_tree() {
+    let dir = ScratchDir::new("xccref").unwrap();
+    let conf = crate::foundation::xinetd_tree(dir.path(), Path::new("/bin/true"), "");
+    let out = std::process::Command::new(ours("xinetd"))
+        .arg("--check-config")
+        .arg("-f")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "\tlistens on      0.0.0.0:69/udp\n",
+        "\tper_source      11\n",
+        "\tcps             100 2\n",
+        "\tinstances       50\n",
+        "\tumask           002\n",
+        "\tlog_type        SYSLOG daemon info\n",
+        "\tlog_on_success  PID HOST EXIT DURATION\n",
+        "\targv            true -s ",
+        "1 available service, 0 not started\n",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
 }
