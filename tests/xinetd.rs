@@ -1405,3 +1405,58 @@ fn x_cc_check_config_on_the_reference_tree() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 }
+
+/// X-SYN-1..5, X-EN-2, X-LOG-1: a tree full of mistakes (missing values,
+/// attributes set twice, `+=` where it is not allowed, a glued operator, bad
+/// values, unknown attributes, an included directory with a temp file)
+/// yields the same program messages, in the same order and with the same
+/// `[file=] [line=]`, from ours and from the real xinetd.
+#[test]
+fn x_syn_config_messages_match_real_xinetd() {
+    require!(
+        differential_blocker().is_none(),
+        "{}",
+        differential_blocker().unwrap_or_default()
+    );
+    let svc = "service empty\n{\n\tdisable\t\t= no\n\tid\t\t=\n\ttype\t\t=\n\twait\t\t=\n\tsocket_type\t=\n\tuser\t\t=\n\tserver\t\t=\n\tport\t\t=\n\tflags\t\t=\n\tonly_from\t=\n\tcps\t\t=\n\tinstances\t=\n\tper_source\t=\n\tumask\t\t=\n\tgroups\t\t= \n}\nservice foo\n{\n\tsocket_type = stream\n\twait = no\n\twait = yes\n\tuser = nobody\n\tserver = /bin/cat\n\tport = 7777\n\ttype = UNLISTED\n\tflags += IPv4\n\tdisable=no\n\tbogus = 1\n}\nservice bar\n{\n\tsocket_type = stream\n\twait = maybe\n\tuser = nobody\n\tserver = /bin/cat\n}\nservice quiet\n{\n\tdisable = yes\n\tserver = /nonexistent\n}\nservice echo\n{\n\ttype = INTERNAL\n\tsocket_type = stream\n\twait = no\n\tlog_on_success += HOST\n\tflags = IPv4\n\tmdns = yes\n}\nservice cat\n{\n\tsocket_type = stream\n\twait = no\n\tuser = nobody\n\tserver = /bin/cat\n\tport = 7108\n\ttype = UNLISTED\n\tcps = 1\n\tflags = IPv4\n}\n";
+    let run = |label: &str, program: &str| {
+        let side_dir = ScratchDir::new("xsyn").unwrap();
+        let d = side_dir.path().join("xinetd.d");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("svc"), svc).unwrap();
+        std::fs::write(d.join("svc.Zq81Ab"), "this is not read\n").unwrap();
+        let conf = format!(
+            "defaults\n{{\n\tinstances = 5\n\tbogus = 2\n}}\nincludedir {}\n",
+            d.display()
+        );
+        let side = Side::start(label, program, &conf, &[7, 7108]);
+        assert!(
+            side.wait_prog("Started working:", 1),
+            "{label}: {}",
+            side.prog_log()
+        );
+        let dir_text = side_dir.path().display().to_string();
+        let lines: Vec<String> = side
+            .prog_log()
+            .lines()
+            .filter_map(|l| {
+                l.split_once("]: ")
+                    .map(|(_, b)| b.replace(&dir_text, "DIR"))
+            })
+            .filter(|b| !b.contains("started with libwrap"))
+            .collect();
+        (lines, side.dir.path().display().to_string())
+    };
+    let (theirs, their_dir) = run("xinetd", peers::XINETD);
+    let (ours, our_dir) = run("ours", &ours_path());
+    let theirs: Vec<String> = theirs
+        .into_iter()
+        .map(|l| l.replace(&their_dir, "SIDE"))
+        .collect();
+    let ours: Vec<String> = ours
+        .into_iter()
+        .map(|l| l.replace(&our_dir, "SIDE"))
+        .collect();
+    assert!(theirs.len() >= 20, "{theirs:#?}");
+    assert_eq!(ours, theirs);
+}

@@ -227,8 +227,11 @@ impl Supervisor {
         self.next_key += 1;
         match open_socket(&svc) {
             Ok(sock) => {
-                self.logger
-                    .msg(Level::Debug, &format!("Started service: {}", svc.id));
+                // Only the debug mode (-d) names each service it starts, as xinetd does.
+                if self.opts.debug {
+                    self.logger
+                        .msg(Level::Debug, &format!("Started service: {}", svc.id));
+                }
                 self.services.push(Active {
                     key,
                     svc,

@@ -60,4 +60,7 @@ pub struct Entry {
     /// The head line (`service tftp`).
     pub head: Span,
     pub attrs: Vec<Attr>,
+    /// The entry was cut short by a line xinetd refuses (an operator without a
+    /// blank before it): its lines so far are checked and reported, then it is dropped.
+    pub dropped: bool,
 }

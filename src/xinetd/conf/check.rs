@@ -149,28 +149,61 @@ pub fn build(
     env: &[(String, String)],
     findings: &mut Vec<Finding>,
 ) -> Option<Config> {
-    let mut ctx = Ctx { findings, env };
-    let mut defaults = Draft {
-        name: "defaults".into(),
-        ..Draft::default()
-    };
-    let mut drafts: Vec<Draft> = Vec::new();
-    for entry in entries {
+    let mut b = Builder::new(env);
+    for e in entries {
+        b.entry(e, findings);
+    }
+    b.finish(findings)
+}
+
+/// Takes entries one at a time, in reading order, as the parser completes them.
+#[derive(Debug)]
+pub struct Builder<'e> {
+    env: &'e [(String, String)],
+    defaults: Draft,
+    drafts: Vec<Draft>,
+    fatal: bool,
+}
+
+impl<'e> Builder<'e> {
+    pub fn new(env: &'e [(String, String)]) -> Self {
+        Builder {
+            env,
+            defaults: Draft {
+                name: "defaults".into(),
+                ..Draft::default()
+            },
+            drafts: Vec::new(),
+            fatal: false,
+        }
+    }
+
+    /// Applies one entry's attributes (messages in line order).
+    pub fn entry(&mut self, entry: &Entry, findings: &mut Vec<Finding>) {
+        if self.fatal {
+            return;
+        }
+        let mut ctx = Ctx {
+            findings,
+            env: self.env,
+        };
         match &entry.kind {
             EntryKind::Defaults => {
-                defaults.seen.clear();
+                self.defaults.seen.clear();
                 for a in &entry.attrs {
-                    apply(&mut defaults, a, true, &mut ctx);
-                    if defaults.failed {
+                    apply(&mut self.defaults, a, true, &mut ctx);
+                    if self.defaults.failed {
                         ctx.findings.push(Finding::plain(
                             Level::Crit,
                             "A fatal error was encountered while parsing the default section. xinetd will exit.",
                         ));
-                        return None;
+                        self.fatal = true;
+                        return;
                     }
                 }
             }
             EntryKind::Service(name) => {
+                let defaults = &self.defaults;
                 // X-DEF-1: set-valued attributes are copied before the service's own lines.
                 let mut d = Draft {
                     name: name.clone(),
@@ -193,11 +226,24 @@ pub fn build(
                         break;
                     }
                 }
-                drafts.push(d);
+                if !entry.dropped {
+                    self.drafts.push(d);
+                }
             }
         }
     }
-    Some(finish(drafts, &defaults, &mut ctx))
+
+    /// Defaults, enabling and disabling, required attributes. None after a fatal `defaults` error.
+    pub fn finish(self, findings: &mut Vec<Finding>) -> Option<Config> {
+        if self.fatal {
+            return None;
+        }
+        let mut ctx = Ctx {
+            findings,
+            env: self.env,
+        };
+        Some(finish(self.drafts, &self.defaults, &mut ctx))
+    }
 }
 
 /// Applies one attribute line to a draft.

@@ -128,6 +128,7 @@ fn entries(id: FileId, map: &SourceMap, findings: &mut Vec<Finding>) -> Vec<Entr
             kind: EntryKind::Service(name),
             head: line_span,
             attrs,
+            dropped: false,
         });
     }
     out

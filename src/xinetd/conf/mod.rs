@@ -98,21 +98,23 @@ pub fn load(main: &Path, env: &[(String, String)]) -> Loaded {
 pub fn load_with(main: &Path, env: &[(String, String)], inetd_conf: Option<&Path>) -> Loaded {
     let mut map = SourceMap::new();
     let mut findings = Vec::new();
-    let entries = match parse::read_tree(main, &mut map, &mut findings) {
-        Some(e) => e,
-        None => {
-            return Loaded {
-                map,
-                findings,
-                config: None,
-            }
-        }
-    };
-    let mut entries = entries;
-    if let Some(p) = inetd_conf {
-        entries.extend(inetd::read(p, &mut map, &mut findings));
+    let mut builder = check::Builder::new(env);
+    let read = parse::read_tree_with(main, &mut map, &mut findings, &mut |e, f| {
+        builder.entry(&e, f)
+    });
+    if read.is_none() {
+        return Loaded {
+            map,
+            findings,
+            config: None,
+        };
     }
-    let config = check::build(&entries, &map, env, &mut findings);
+    if let Some(p) = inetd_conf {
+        for e in inetd::read(p, &mut map, &mut findings) {
+            builder.entry(&e, &mut findings);
+        }
+    }
+    let config = builder.finish(&mut findings);
     Loaded {
         map,
         findings,

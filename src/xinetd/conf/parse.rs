@@ -37,6 +37,24 @@ pub fn read_tree(
     map: &mut SourceMap,
     findings: &mut Vec<Finding>,
 ) -> Option<Vec<Entry>> {
+    let mut entries = Vec::new();
+    read_tree_with(main, map, findings, &mut |e, _| {
+        if !e.dropped {
+            entries.push(e)
+        }
+    })?;
+    Some(entries)
+}
+
+/// Reads the tree and hands each complete entry to `on_entry` as soon as its
+/// `}` is read, so that attribute messages and parser messages come out in
+/// xinetd's reading order. None when the main file cannot be opened.
+pub fn read_tree_with(
+    main: &Path,
+    map: &mut SourceMap,
+    findings: &mut Vec<Finding>,
+    on_entry: &mut dyn FnMut(Entry, &mut Vec<Finding>),
+) -> Option<()> {
     let id = match map.load(main, None) {
         Ok(id) => id,
         Err(e) => {
@@ -47,9 +65,8 @@ pub fn read_tree(
             return None;
         }
     };
-    let mut entries = Vec::new();
-    read_file(id, map, findings, &mut entries, 0);
-    Some(entries)
+    read_file(id, map, findings, on_entry, 0);
+    Some(())
 }
 
 /// `%m` as xinetd renders it: `<strerror> (errno = <n>)`.
@@ -143,7 +160,8 @@ enum State {
     Outside,
     /// After `service NAME`/`defaults`, waiting for `{`.
     ExpectOpen(EntryKind, Span),
-    Inside(Entry),
+    /// Inside an entry; the number of findings when it opened.
+    Inside(Entry, usize),
     /// Dropping lines up to the next `}` (an entry xinetd refused).
     Skip,
 }
@@ -152,7 +170,7 @@ fn read_file(
     id: FileId,
     map: &mut SourceMap,
     findings: &mut Vec<Finding>,
-    out: &mut Vec<Entry>,
+    out: &mut dyn FnMut(Entry, &mut Vec<Finding>),
     depth: usize,
 ) {
     let text = map.text(id).to_string();
@@ -233,11 +251,15 @@ fn read_file(
                     if kind == EntryKind::Defaults {
                         defaults_seen = true;
                     }
-                    State::Inside(Entry {
-                        kind,
-                        head,
-                        attrs: Vec::new(),
-                    })
+                    State::Inside(
+                        Entry {
+                            kind,
+                            head,
+                            attrs: Vec::new(),
+                            dropped: false,
+                        },
+                        findings.len(),
+                    )
                 }
             }
             (State::ExpectOpen(kind, _), _) => {
@@ -252,15 +274,19 @@ fn read_file(
                 ));
                 State::Skip
             }
-            (State::Inside(e), Shape::Close) => {
-                out.push(e);
+            (State::Inside(e, mark), Shape::Close) => {
+                out(e, findings);
+                // The entry's parser and attribute messages in line order, as xinetd reads them.
+                if let Some(tail) = findings.get_mut(mark..) {
+                    tail.sort_by_key(|f| f.span.map(|s| s.start).unwrap_or(usize::MAX));
+                }
                 State::Outside
             }
-            (State::Inside(mut e), Shape::Assign(a)) => {
+            (State::Inside(mut e, mark), Shape::Assign(a)) => {
                 e.attrs.push(a);
-                State::Inside(e)
+                State::Inside(e, mark)
             }
-            (State::Inside(e), Shape::Words(w)) => {
+            (State::Inside(e, mark), Shape::Words(w)) => {
                 let first = &w[0];
                 if let Some(eq) = first.text.find('=') {
                     // `disable= yes` or `disable=yes`: xinetd drops the whole entry.
@@ -270,6 +296,10 @@ fn read_file(
                         first.span,
                         format!("Attribute {name} needs a space before operator"),
                     ));
+                    out(Entry { dropped: true, ..e }, findings);
+                    if let Some(tail) = findings.get_mut(mark..) {
+                        tail.sort_by_key(|f| f.span.map(|s| s.start).unwrap_or(usize::MAX));
+                    }
                     State::Skip
                 } else if w.len() == 1 {
                     findings.push(Finding::at(
@@ -277,30 +307,30 @@ fn read_file(
                         first.span,
                         format!("Nothing after attribute: {}", first.text),
                     ));
-                    State::Inside(e)
+                    State::Inside(e, mark)
                 } else {
                     findings.push(Finding::at(
                         Level::Err,
                         w[1].span,
                         format!("Bad operator for attribute: {}", first.text),
                     ));
-                    State::Inside(e)
+                    State::Inside(e, mark)
                 }
             }
-            (State::Inside(e), Shape::Open) => {
+            (State::Inside(e, mark), Shape::Open) => {
                 findings.push(Finding::at(
                     Level::Err,
                     line_span,
                     "Bad operator for attribute: {",
                 ));
-                State::Inside(e)
+                State::Inside(e, mark)
             }
             (State::Skip, Shape::Close) => State::Outside,
             (State::Skip, _) => State::Skip,
         };
     }
     match state {
-        State::Inside(e) => {
+        State::Inside(e, _) => {
             findings.push(Finding::at(
                 Level::Err,
                 e.head,
@@ -319,7 +349,7 @@ fn include_file(
     from: Span,
     map: &mut SourceMap,
     findings: &mut Vec<Finding>,
-    out: &mut Vec<Entry>,
+    out: &mut dyn FnMut(Entry, &mut Vec<Finding>),
     depth: usize,
 ) {
     match map.load(path, Some(from)) {
@@ -346,7 +376,7 @@ fn include_dir(
     from: Span,
     map: &mut SourceMap,
     findings: &mut Vec<Finding>,
-    out: &mut Vec<Entry>,
+    out: &mut dyn FnMut(Entry, &mut Vec<Finding>),
     depth: usize,
 ) {
     let rd = match std::fs::read_dir(dir) {
@@ -502,7 +532,7 @@ mod properties {
         let id = map.add("x.conf", text.to_string(), None);
         let mut f = Vec::new();
         let mut out = Vec::new();
-        read_file(id, &mut map, &mut f, &mut out, MAX_DEPTH);
+        read_file(id, &mut map, &mut f, &mut |e, _| out.push(e), MAX_DEPTH);
         (out, f, map)
     }
 
