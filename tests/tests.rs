@@ -11,3 +11,4 @@ mod pxelinux_corpus;
 pub mod dhcpd_conf;
 mod dhcpd_differential;
 mod tftp;
+mod xinetd;

@@ -5,17 +5,20 @@
 //!
 //! Callers never touch libc; they get small safe types from here.
 
+pub mod clock;
 pub mod daemon;
 pub mod icmp;
 pub mod packet;
 pub mod epoll;
 pub mod fsys;
+pub mod inet;
 pub mod pidfile;
 pub mod privilege;
 pub mod process;
 pub mod regex;
 pub mod signals;
 pub mod sockopt;
+pub mod spawn;
 pub mod syslog;
 pub mod udp;
 
