@@ -1053,3 +1053,30 @@ fn standalone_sigterm_lets_running_transfers_finish() {
     let data = client.join().unwrap();
     assert!(data == boot, "the running transfer did not finish ({} of {} bytes)", data.len(), boot.len());
 }
+
+/// A vanished client never stalls the others: with 50 transfers whose
+/// clients never acknowledge anything (each held by retransmission timers),
+/// a real client still gets its file.
+#[test]
+fn vanished_clients_never_stall_the_others() {
+    let blocker = need(&[peers::CURL]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let boot = populate(&lab);
+    let sink = SyslogSink::new().unwrap();
+    let _d = lab.ours("192.168.0.1", &[], &sink);
+    let held = lab.in_client(|| {
+        (0..50)
+            .map(|_| {
+                let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+                s.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69").unwrap();
+                s
+            })
+            .collect::<Vec<_>>()
+    });
+    let got = lab.dir.path().join("got");
+    let r = lab.cli.cmd(peers::CURL).args(["-sS", "--max-time", "30", "-o"]).arg(&got).arg("tftp://192.168.0.1/pxelinux.0").output().unwrap();
+    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::read(&got).unwrap() == boot);
+    drop(held);
+}
