@@ -607,6 +607,23 @@ fn t_req_1_hosts_deny_refuses_like_tftpd_hpa() {
             }
         }
     }
+    // Like libwrap, ours reads the files again when they change: lifting the
+    // denial takes effect without a restart, for both servers.
+    std::fs::write(&deny, "in.tftpd: 10.0.0.0/255.0.0.0\n").unwrap();
+    for server in [Ipv4Addr::new(192, 168, 0, 1), Ipv4Addr::new(192, 168, 0, 2)] {
+        let got = lab.in_client(move || {
+            let s = UdpSocket::bind("192.168.0.50:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.send_to(&rrq(b"pxelinux.0", "octet", &[]), SocketAddrV4::new(server, 69)).unwrap();
+            let mut buf = [0u8; 600];
+            let r = s.recv_from(&mut buf).ok().map(|(n, f)| (buf[..n].to_vec(), f));
+            if let Some((_, f)) = &r {
+                let _ = s.send_to(b"\x00\x05\x00\x00done\x00", f);
+            }
+            r
+        });
+        assert_eq!(got.map(|(b, _)| b[1]), Some(3), "{server} after the edit");
+    }
     // tftpd-hpa 5.2 names its own address in this line (observed: `connection
     // refused from 192.168.0.2`); ours names the refused client, as the reference says.
     let r = s1.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "connection refused from 192.168.0.50");

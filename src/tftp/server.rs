@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use super::access::HostsAccess;
+use super::access::LiveHostsAccess;
 use super::config::{self, Config};
 use super::fs::FileAccess;
 use super::options::{self, Limits};
@@ -65,7 +65,7 @@ fn fatal(code: i32, message: impl Into<String>) -> Fatal {
 #[derive(Debug)]
 struct Shared {
     access: FileAccess,
-    hosts: HostsAccess,
+    hosts: LiveHostsAccess,
     remap: RwLock<Arc<RemapTable>>,
     map_dir: Option<(File, Vec<u8>)>,
     limits: Limits,
@@ -664,7 +664,7 @@ pub struct Prepared {
     /// The map file's directory and name, kept so SIGHUP can re-read it after chroot.
     map_dir: Option<(File, Vec<u8>)>,
     account: Option<crate::sys::privilege::Account>,
-    hosts: HostsAccess,
+    hosts: LiveHostsAccess,
     map: RemapTable,
     root_dir: Option<std::path::PathBuf>,
 }
@@ -694,7 +694,7 @@ pub fn prepare(cfg: Config) -> Result<Prepared, Fatal> {
             ))
         }
     };
-    let hosts = HostsAccess::load();
+    let hosts = LiveHostsAccess::open_etc();
     let map_dir = cfg.map_file.as_ref().and_then(|p| {
         let name = p.file_name()?.as_encoded_bytes().to_vec();
         let dir = match p.parent() {
@@ -747,7 +747,7 @@ fn build_shared(
     cfg: &Config,
     map_dir: Option<(File, Vec<u8>)>,
     root: Option<File>,
-    hosts: HostsAccess,
+    hosts: LiveHostsAccess,
     map: RemapTable,
 ) -> Result<(Arc<Shared>, UnixDatagram), Fatal> {
     let access = match root {
