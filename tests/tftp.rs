@@ -1097,3 +1097,54 @@ fn vanished_clients_never_stall_the_others() {
     assert!(std::fs::read(&got).unwrap() == boot);
     drop(held);
 }
+
+/// Malformed datagrams are dropped or refused and never stop the server:
+/// after 3000 random packets (random opcodes, lengths and bytes, to port 69
+/// and to a running transfer's port) it still serves a file.
+#[test]
+fn garbage_never_stops_the_server() {
+    let blocker = need(&[peers::CURL]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let boot = populate(&lab);
+    let sink = SyslogSink::new().unwrap();
+    let mut d = lab.ours("192.168.0.1", &["-v", "-v", "-m", "/dev/null"], &sink);
+    lab.in_client(|| {
+        // A transfer whose port also receives garbage.
+        let t = UdpSocket::bind("0.0.0.0:0").unwrap();
+        t.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        t.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69").unwrap();
+        let mut buf = [0u8; 600];
+        let (_, tid) = t.recv_from(&mut buf).unwrap();
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..3000 {
+            let len = (next() % 600) as usize;
+            let mut p: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if len >= 2 {
+                p[0] = 0;
+                p[1] = (next() % 8) as u8;
+            }
+            let dest = if i % 3 == 0 { tid } else { "192.168.0.1:69".parse().unwrap() };
+            let _ = s.send_to(&p, dest);
+        }
+    });
+    let got = lab.dir.path().join("got");
+    let r = lab
+        .cli
+        .cmd(peers::CURL)
+        .args(["-sS", "--max-time", "30", "-o"])
+        .arg(&got)
+        .arg("tftp://192.168.0.1/pxelinux.0")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::read(&got).unwrap() == boot);
+    assert!(d.try_status().is_none(), "the server exited");
+}
