@@ -607,6 +607,23 @@ fn t_req_1_hosts_deny_refuses_like_tftpd_hpa() {
             }
         }
     }
+    // Like libwrap, ours reads the files again when they change: lifting the
+    // denial takes effect without a restart, for both servers.
+    std::fs::write(&deny, "in.tftpd: 10.0.0.0/255.0.0.0\n").unwrap();
+    for server in [Ipv4Addr::new(192, 168, 0, 1), Ipv4Addr::new(192, 168, 0, 2)] {
+        let got = lab.in_client(move || {
+            let s = UdpSocket::bind("192.168.0.50:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.send_to(&rrq(b"pxelinux.0", "octet", &[]), SocketAddrV4::new(server, 69)).unwrap();
+            let mut buf = [0u8; 600];
+            let r = s.recv_from(&mut buf).ok().map(|(n, f)| (buf[..n].to_vec(), f));
+            if let Some((_, f)) = &r {
+                let _ = s.send_to(b"\x00\x05\x00\x00done\x00", f);
+            }
+            r
+        });
+        assert_eq!(got.map(|(b, _)| b[1]), Some(3), "{server} after the edit");
+    }
     // tftpd-hpa 5.2 names its own address in this line (observed: `connection
     // refused from 192.168.0.2`); ours names the refused client, as the reference says.
     let r = s1.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "connection refused from 192.168.0.50");
@@ -1052,4 +1069,82 @@ fn standalone_sigterm_lets_running_transfers_finish() {
     to_client.send(()).unwrap();
     let data = client.join().unwrap();
     assert!(data == boot, "the running transfer did not finish ({} of {} bytes)", data.len(), boot.len());
+}
+
+/// A vanished client never stalls the others: with 50 transfers whose
+/// clients never acknowledge anything (each held by retransmission timers),
+/// a real client still gets its file.
+#[test]
+fn vanished_clients_never_stall_the_others() {
+    let blocker = need(&[peers::CURL]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let boot = populate(&lab);
+    let sink = SyslogSink::new().unwrap();
+    let _d = lab.ours("192.168.0.1", &[], &sink);
+    let held = lab.in_client(|| {
+        (0..50)
+            .map(|_| {
+                let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+                s.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69").unwrap();
+                s
+            })
+            .collect::<Vec<_>>()
+    });
+    let got = lab.dir.path().join("got");
+    let r = lab.cli.cmd(peers::CURL).args(["-sS", "--max-time", "30", "-o"]).arg(&got).arg("tftp://192.168.0.1/pxelinux.0").output().unwrap();
+    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::read(&got).unwrap() == boot);
+    drop(held);
+}
+
+/// Malformed datagrams are dropped or refused and never stop the server:
+/// after 3000 random packets (random opcodes, lengths and bytes, to port 69
+/// and to a running transfer's port) it still serves a file.
+#[test]
+fn garbage_never_stops_the_server() {
+    let blocker = need(&[peers::CURL]);
+    require!(blocker.is_none(), "{}", blocker.unwrap_or_default());
+    let lab = Lab::new(&["192.168.0.1/24"]);
+    let boot = populate(&lab);
+    let sink = SyslogSink::new().unwrap();
+    let mut d = lab.ours("192.168.0.1", &["-v", "-v", "-m", "/dev/null"], &sink);
+    lab.in_client(|| {
+        // A transfer whose port also receives garbage.
+        let t = UdpSocket::bind("0.0.0.0:0").unwrap();
+        t.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        t.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69").unwrap();
+        let mut buf = [0u8; 600];
+        let (_, tid) = t.recv_from(&mut buf).unwrap();
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..3000 {
+            let len = (next() % 600) as usize;
+            let mut p: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if len >= 2 {
+                p[0] = 0;
+                p[1] = (next() % 8) as u8;
+            }
+            let dest = if i % 3 == 0 { tid } else { "192.168.0.1:69".parse().unwrap() };
+            let _ = s.send_to(&p, dest);
+        }
+    });
+    let got = lab.dir.path().join("got");
+    let r = lab
+        .cli
+        .cmd(peers::CURL)
+        .args(["-sS", "--max-time", "30", "-o"])
+        .arg(&got)
+        .arg("tftp://192.168.0.1/pxelinux.0")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::read(&got).unwrap() == boot);
+    assert!(d.try_status().is_none(), "the server exited");
 }

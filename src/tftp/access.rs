@@ -6,7 +6,9 @@
 //! options. The first match in hosts.allow grants, then the first in
 //! hosts.deny refuses, otherwise access is granted. A pattern we cannot
 //! evaluate (`.domain`, `@netgroup`, `KNOWN`) never matches in hosts.allow
-//! and always matches in hosts.deny, so a swap never opens access.
+//! and always matches in hosts.deny, so a swap never opens access. Like
+//! libwrap, `LiveHostsAccess` sees edits at once: it looks at both files
+//! before each check, through `/etc` opened before the server chroots.
 
 use std::net::{Ipv4Addr, ToSocketAddrs};
 
@@ -193,6 +195,79 @@ impl HostsAccess {
     }
 }
 
+/// Identity and version of one file: inode, size, mtime (seconds, nanoseconds).
+type Stamp = Option<(u64, u64, i64, i64)>;
+
+/// hosts.allow/deny kept current the way libwrap is (it reads both files
+/// for every request): before each check the files are looked at again,
+/// through a descriptor of their directory opened before any chroot, and
+/// parsed anew when either changed.
+#[derive(Debug)]
+pub struct LiveHostsAccess {
+    dir: Option<std::fs::File>,
+    state: std::sync::Mutex<(HostsAccess, [Stamp; 2])>,
+}
+
+fn read_stamped(dir: &std::fs::File, name: &str) -> (String, Stamp) {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    match crate::sys::fsys::open_at(dir, name.as_bytes()) {
+        Ok(mut f) => {
+            let stamp = f.metadata().ok().map(|m| (m.ino(), m.size(), m.mtime(), m.mtime_nsec()));
+            let mut text = String::new();
+            let _ = f.read_to_string(&mut text);
+            (text, stamp)
+        }
+        Err(_) => (String::new(), None),
+    }
+}
+
+fn stamp_of(dir: &std::fs::File, name: &str) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    crate::sys::fsys::open_at(dir, name.as_bytes())
+        .ok()
+        .and_then(|f| f.metadata().ok())
+        .map(|m| (m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+}
+
+impl LiveHostsAccess {
+    /// Reads `/etc/hosts.allow` and `/etc/hosts.deny` now and keeps `/etc` open for later.
+    pub fn open_etc() -> Self {
+        Self::open_dir(std::path::Path::new("/etc"))
+    }
+
+    /// The same for another directory (tests).
+    pub fn open_dir(path: &std::path::Path) -> Self {
+        let dir = std::fs::File::open(path).ok();
+        let (access, stamps) = match &dir {
+            Some(d) => {
+                let (a, sa) = read_stamped(d, "hosts.allow");
+                let (b, sb) = read_stamped(d, "hosts.deny");
+                (HostsAccess::parse(&a, &b), [sa, sb])
+            }
+            None => (HostsAccess::default(), [None, None]),
+        };
+        LiveHostsAccess {
+            dir,
+            state: std::sync::Mutex::new((access, stamps)),
+        }
+    }
+
+    /// True if `addr` may talk to `daemon` under the files as they are now.
+    pub fn permits(&self, daemon: &str, addr: Ipv4Addr) -> bool {
+        let Ok(mut st) = self.state.lock() else { return false };
+        if let Some(d) = &self.dir {
+            let now = [stamp_of(d, "hosts.allow"), stamp_of(d, "hosts.deny")];
+            if now != st.1 {
+                let (a, sa) = read_stamped(d, "hosts.allow");
+                let (b, sb) = read_stamped(d, "hosts.deny");
+                *st = (HostsAccess::parse(&a, &b), [sa, sb]);
+            }
+        }
+        st.0.permits(daemon, addr)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +301,18 @@ mod tests {
         let h = HostsAccess::parse_with("", "in.tftpd: pxeclient nosuchhost\n", &table);
         assert!(!h.permits("in.tftpd", ip("10.0.0.9")));
         assert!(h.permits("in.tftpd", ip("10.0.0.8")));
+    }
+
+    #[test]
+    fn live_files_are_reread_when_they_change() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("hosts.deny"), "in.tftpd: 10.0.0.1\n").unwrap();
+        let live = LiveHostsAccess::open_dir(d.path());
+        assert!(!live.permits("in.tftpd", ip("10.0.0.1")));
+        std::fs::write(d.path().join("hosts.allow"), "in.tftpd: 10.0.0.1\n").unwrap();
+        assert!(live.permits("in.tftpd", ip("10.0.0.1")));
+        std::fs::remove_file(d.path().join("hosts.allow")).unwrap();
+        assert!(!live.permits("in.tftpd", ip("10.0.0.1")));
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub const DEFAULT_TIMEOUT_US: u64 = 1_000_000;
 /// Largest window we grant: 64 blocks of 1468 bytes is about 94 KB in flight per client.
 pub const MAX_WINDOWSIZE: u64 = 64;
 
+/// Most bytes one window may hold: a window is sent in one burst, and more
+/// than a socket send buffer (about 208 KiB by default) would be dropped
+/// locally before it ever left.
+pub const MAX_WINDOW_BYTES: u64 = 128 * 1024;
+
 /// The options the server knows, for `-r` (tftp-hpa's set plus `windowsize`).
 pub const KNOWN: &[&str] = &["blksize", "blksize2", "tsize", "timeout", "utimeout", "rollover", "windowsize"];
 
@@ -159,6 +164,16 @@ pub fn negotiate(req: &Request, file_size: u64, limits: &Limits) -> Result<Negot
         };
         n.oack.push((name.clone(), granted.to_string().into_bytes()));
     }
+    // The window is granted in blocks but bounded in bytes, whatever order the options came in.
+    let cap = (MAX_WINDOW_BYTES / n.blksize as u64).max(1) as usize;
+    if n.windowsize > cap {
+        n.windowsize = cap;
+        for (k, v) in n.oack.iter_mut() {
+            if k.eq_ignore_ascii_case(b"windowsize") {
+                *v = cap.to_string().into_bytes();
+            }
+        }
+    }
     let oack_len: usize = 2 + n.oack.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
     if oack_len > 516 {
         return Err(Refusal("Insufficient space for options"));
@@ -247,6 +262,11 @@ mod tests {
         let n = negotiate(&r, 0, &Limits::default()).unwrap();
         assert_eq!(n.windowsize, 64);
         assert_eq!(n.oack, vec![(b"windowsize".to_vec(), b"64".to_vec())]);
+        // 64 blocks of 65464 bytes would not fit a send buffer: 128 KiB at most.
+        let r = rrq(Mode::Octet, &[("windowsize", "64"), ("blksize", "65464")]);
+        let n = negotiate(&r, 0, &Limits::default()).unwrap();
+        assert_eq!(n.windowsize, 2);
+        assert_eq!(n.oack[0], (b"windowsize".to_vec(), b"2".to_vec()));
         let mut w = rrq(Mode::Octet, &[("windowsize", "8")]);
         w.direction = Direction::Write;
         assert!(negotiate(&w, 0, &Limits::default()).unwrap().oack.is_empty());

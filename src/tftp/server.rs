@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use super::access::HostsAccess;
+use super::access::LiveHostsAccess;
 use super::config::{self, Config};
 use super::fs::FileAccess;
 use super::options::{self, Limits};
@@ -65,7 +65,7 @@ fn fatal(code: i32, message: impl Into<String>) -> Fatal {
 #[derive(Debug)]
 struct Shared {
     access: FileAccess,
-    hosts: HostsAccess,
+    hosts: LiveHostsAccess,
     remap: RwLock<Arc<RemapTable>>,
     map_dir: Option<(File, Vec<u8>)>,
     limits: Limits,
@@ -664,7 +664,7 @@ pub struct Prepared {
     /// The map file's directory and name, kept so SIGHUP can re-read it after chroot.
     map_dir: Option<(File, Vec<u8>)>,
     account: Option<crate::sys::privilege::Account>,
-    hosts: HostsAccess,
+    hosts: LiveHostsAccess,
     map: RemapTable,
     root_dir: Option<std::path::PathBuf>,
 }
@@ -694,7 +694,7 @@ pub fn prepare(cfg: Config) -> Result<Prepared, Fatal> {
             ))
         }
     };
-    let hosts = HostsAccess::load();
+    let hosts = LiveHostsAccess::open_etc();
     let map_dir = cfg.map_file.as_ref().and_then(|p| {
         let name = p.file_name()?.as_encoded_bytes().to_vec();
         let dir = match p.parent() {
@@ -747,7 +747,7 @@ fn build_shared(
     cfg: &Config,
     map_dir: Option<(File, Vec<u8>)>,
     root: Option<File>,
-    hosts: HostsAccess,
+    hosts: LiveHostsAccess,
     map: RemapTable,
 ) -> Result<(Arc<Shared>, UnixDatagram), Fatal> {
     let access = match root {
@@ -937,7 +937,7 @@ fn serve_split(
         Forked::Parent { child } => {
             drop(take);
             let sigs = new_sigs()?;
-            Ok(listen_loop(cfg, sh, &listener, &sigs, &done_rx, Some(child), |job| {
+            Ok(listen_loop(cfg, sh, &listener, &sigs, Some(child), |job| {
                 match io::Write::write_all(&mut feed, &encode_job(&job)) {
                     Ok(()) => true,
                     Err(e) => {
@@ -1084,41 +1084,24 @@ fn listen_loop(
     sh: &Shared,
     listener: &PktSocket,
     sigs: &crate::sys::signals::SignalPipe,
-    done_rx: &UnixDatagram,
     child: Option<u32>,
     mut submit: impl FnMut(Job) -> bool,
 ) -> i32 {
     let linger = Duration::from_secs(cfg.linger_s);
     let mut last = Instant::now();
     let mut buf = vec![0u8; MAX_PACKET];
-    // inetd mode after SIGHUP or SIGTERM: no new requests, exit once the
-    // running transfers end (tftp-hpa's forked children outlive their parent the same way).
-    let mut draining = false;
     loop {
-        let active = sh.active.load(Ordering::SeqCst);
-        let timeout = if draining {
-            if active == 0 {
-                return 0;
-            }
-            PollTimeout::NONE
-        } else if cfg.standalone {
+        let timeout = if cfg.standalone {
             PollTimeout::NONE
         } else {
+            // With `-t 0` this still looks once, so the request that woke us is served.
             let left = linger.saturating_sub(last.elapsed());
-            if left.is_zero() && active > 0 {
-                // Idle, but a transfer still runs: wait for it (or a request).
-                PollTimeout::NONE
-            } else {
-                // With `-t 0` this still looks once, so the request that woke us is served.
-                PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::NONE)
-            }
+            PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::NONE)
         };
-        let (lr, sr, dr) = {
-            let listen_for = if draining { PollFlags::empty() } else { PollFlags::POLLIN };
+        let (lr, sr) = {
             let mut fds = [
-                PollFd::new(listener.as_fd(), listen_for),
+                PollFd::new(listener.as_fd(), PollFlags::POLLIN),
                 PollFd::new(sigs.as_fd(), PollFlags::POLLIN),
-                PollFd::new(done_rx.as_fd(), PollFlags::POLLIN),
             ];
             match poll(&mut fds, timeout) {
                 Ok(_) => {}
@@ -1129,22 +1112,16 @@ fn listen_loop(
                 }
             }
             let has = |f: &PollFd| f.revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
-            (has(&fds[0]) && !draining, has(&fds[1]), has(&fds[2]))
+            (has(&fds[0]), has(&fds[1]))
         };
+        // SIGTERM, and SIGHUP in inetd mode (T-INETD-3): exit now; the transfer
+        // process finishes what it has.
         if sr && handle_signals(cfg, sh, sigs, child) {
-            if cfg.standalone {
-                return 0;
-            }
-            draining = true;
-            continue;
-        }
-        if !cfg.standalone && !lr && !sr && !dr && last.elapsed() >= linger && sh.active.load(Ordering::SeqCst) == 0 {
-            // T-INETD-2: idle for `-t` seconds and nothing running.
             return 0;
         }
-        if dr {
-            let mut b = [0u8; 64];
-            while done_rx.recv(&mut b).is_ok() {}
+        if !cfg.standalone && !lr && !sr && last.elapsed() >= linger {
+            // T-INETD-2: no request for `-t` seconds.
+            return 0;
         }
         if lr {
             match listener.recv(&mut buf) {
