@@ -1102,3 +1102,109 @@ fn udhcpc_renews_through_our_packet_socket() {
     assert_eq!(env["lease"], "3600");
     assert_eq!(env["serverid"], "192.168.0.1");
 }
+
+/// The option table is complete: an ACK carrying every code of the `dhcp`
+/// space is given to a real dhclient, which writes the options to its lease
+/// file under ISC's names, or as `unknown-N` where ISC has none. The codes
+/// ISC names are exactly the codes in our table. (The codes the client
+/// protocol itself uses, 50–61, are left out.)
+#[test]
+fn option_table_is_complete_against_isc() {
+    let b = peers::blocker(&[peers::DHCLIENT]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let dir = ScratchDir::new("wall").unwrap();
+    let (srv, cli, sif, cif) = server_and_client();
+    let sock = open_packet_socket(&srv, &sif);
+    let conf = dir.path().join("dhclient.conf");
+    std::fs::write(&conf, "request subnet-mask;\n").unwrap();
+    let codes: Vec<u8> = (1..=254u8).filter(|c| !(50..=61).contains(c)).collect();
+    let mut isc_named = Vec::new();
+    let mut isc_unknown = Vec::new();
+    // A share of the codes at a time, so every ACK fits one frame.
+    for (round, group) in codes.chunks(70).enumerate() {
+        let leases = dir.path().join(format!("dhclient{round}.leases"));
+        let mut client = cli
+            .cmd(peers::DHCLIENT)
+            .args(["-1", "-d", "-cf"])
+            .arg(&conf)
+            .args(["-sf", "/bin/true", "-lf"])
+            .arg(&leases)
+            .arg("-pf")
+            .arg(dir.path().join("dhclient.pid"))
+            .arg(&cif)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dhclient");
+        let reply = |req: &Packet, t: MessageType| {
+            let mut r = seed_reply(req, t);
+            for &c in group {
+                let value = wire::table::by_code(c)
+                    .and_then(|d| sample_value(d.ty))
+                    .map(|v| v.1)
+                    .unwrap_or_else(|| vec![10, 0, 0, c]);
+                r.options.set(c, value);
+            }
+            r
+        };
+        let (_, discover) = recv_dhcp(&sock, MessageType::Discover, None);
+        let mut out = Vec::new();
+        let enc = wire::encode_reply_options(
+            &reply(&discover, MessageType::Ack),
+            None,
+            Some(1500),
+            &mut out,
+        );
+        assert!(enc.dropped.is_empty(), "{:?}", enc.dropped);
+        let send = |req: &Packet, r: &Packet| {
+            let mut bytes = Vec::new();
+            wire::encode_reply_options(r, None, Some(1500), &mut bytes);
+            let mut m = [0u8; 6];
+            m.copy_from_slice(&req.chaddr[..6]);
+            sock.send(
+                m,
+                SocketAddrV4::new(SERVER, 67),
+                SocketAddrV4::new(r.yiaddr, 68),
+                &bytes,
+            )
+            .expect("send");
+        };
+        send(&discover, &reply(&discover, MessageType::Offer));
+        let (_, request) = recv_dhcp(&sock, MessageType::Request, Some(discover.xid));
+        send(&request, &reply(&request, MessageType::Ack));
+        let written = wait_until(READY, || {
+            std::fs::read_to_string(&leases).is_ok_and(|t| t.contains("renew "))
+        });
+        let _ = client.kill();
+        let _ = client.wait();
+        assert!(written, "dhclient wrote no lease");
+        let text = std::fs::read_to_string(&leases).unwrap();
+        for line in text.lines() {
+            let Some(rest) = line.trim().strip_prefix("option ") else {
+                continue;
+            };
+            let name = rest.split_whitespace().next().unwrap_or_default();
+            match name.strip_prefix("unknown-") {
+                Some(n) => isc_unknown.push(n.parse::<u8>().expect("a code")),
+                None => isc_named.push(name.to_string()),
+            }
+        }
+    }
+    // Every code went out and came back, named or not.
+    let ours: Vec<&str> = codes
+        .iter()
+        .filter_map(|&c| wire::table::by_code(c).map(|d| d.name))
+        .collect();
+    let missing: Vec<&u8> = codes
+        .iter()
+        .filter(|c| !isc_unknown.contains(c) && wire::table::by_code(**c).is_none())
+        .collect();
+    let extra: Vec<&&str> = ours
+        .iter()
+        .filter(|n| !isc_named.iter().any(|i| i == **n))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "codes ISC names that our table lacks: {missing:?}; our names ISC did not write: {extra:?}\nISC named: {isc_named:?}"
+    );
+}

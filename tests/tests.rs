@@ -5,10 +5,10 @@
 mod harness;
 
 mod dhcp_wire;
+pub mod dhcpd_conf;
+mod dhcpd_differential;
 mod foundation;
 mod lab;
 mod pxelinux_corpus;
-pub mod dhcpd_conf;
-mod dhcpd_differential;
 mod tftp;
 mod xinetd;

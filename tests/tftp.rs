@@ -30,12 +30,19 @@ impl Lab {
         let (sif, cif) = (unique_name("ts"), unique_name("tc"));
         veth(&srv, &sif, srv_addrs[0], &cli, &cif, "192.168.0.50/24").expect("veth");
         for a in &srv_addrs[1..] {
-            srv.ip(&["addr", "add", a, "dev", &sif]).expect("second address");
+            srv.ip(&["addr", "add", a, "dev", &sif])
+                .expect("second address");
         }
         let dir = ScratchDir::new("tftp").expect("scratch");
         // The root must be reachable by nobody once the servers drop privileges.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        Lab { srv, cli, sif, cif, dir }
+        Lab {
+            srv,
+            cli,
+            sif,
+            cif,
+            dir,
+        }
     }
 
     fn root(&self) -> PathBuf {
@@ -44,7 +51,14 @@ impl Lab {
 
     /// Starts a server in the server namespace with its own syslog sink.
     fn start(&self, program: &Path, args: &[String], sink: &SyslogSink) -> Daemon {
-        Daemon::spawn("tftpd", Some(&self.srv), Some(sink), &program.display().to_string(), args).expect("spawn")
+        Daemon::spawn(
+            "tftpd",
+            Some(&self.srv),
+            Some(sink),
+            &program.display().to_string(),
+            args,
+        )
+        .expect("spawn")
     }
 
     /// Ours, standalone in the foreground on `addr`:69 with `-s root`.
@@ -53,7 +67,11 @@ impl Lab {
         a.extend(extra.iter().map(|s| s.to_string()));
         a.extend(args(&["-s", &self.root().display().to_string()]));
         let d = self.start(&ours("in.tftpd"), &a, sink);
-        assert!(wait_udp_port(&self.srv, 69, READY), "ours did not bind: {:?}", sink.lines());
+        assert!(
+            wait_udp_port(&self.srv, 69, READY),
+            "ours did not bind: {:?}",
+            sink.lines()
+        );
         d
     }
 
@@ -67,7 +85,14 @@ impl Lab {
 
     /// Starts `program args` with private copies of /etc/hosts.allow and
     /// /etc/hosts.deny bind-mounted over the real ones (in the sink's own mount namespace).
-    fn start_wrapped(&self, program: &Path, a: &[String], sink: &SyslogSink, allow: &Path, deny: &Path) -> Daemon {
+    fn start_wrapped(
+        &self,
+        program: &Path,
+        a: &[String],
+        sink: &SyslogSink,
+        allow: &Path,
+        deny: &Path,
+    ) -> Daemon {
         let mut full = args(&[
             "-c",
             "mount --bind \"$1\" /etc/hosts.allow && mount --bind \"$2\" /etc/hosts.deny && shift 2 && exec \"$@\"",
@@ -103,7 +128,9 @@ fn write(p: &Path, data: &[u8], mode: u32) {
 
 /// Varied bytes: a wrong or missing block anywhere shows.
 fn payload(n: usize) -> Vec<u8> {
-    (0..n as u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect()
+    (0..n as u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect()
 }
 
 /// The tree both servers serve: boot files, in-root links, a directory, a
@@ -112,12 +139,24 @@ fn populate(lab: &Lab) -> Vec<u8> {
     let root = lab.root();
     let boot = payload(200_000);
     write(&root.join("pxelinux.0"), &boot, 0o644);
-    write(&root.join("pxelinux.cfg/default"), b"default linux\nlabel linux\n  kernel vmlinuz\r\n", 0o644);
-    write(&root.join("small.txt"), b"line one\nline two\r\nend\n", 0o644);
+    write(
+        &root.join("pxelinux.cfg/default"),
+        b"default linux\nlabel linux\n  kernel vmlinuz\r\n",
+        0o644,
+    );
+    write(
+        &root.join("small.txt"),
+        b"line one\nline two\r\nend\n",
+        0o644,
+    );
     write(&root.join("private"), b"not for the world", 0o600);
     write(&lab.dir.path().join("secret"), SECRET, 0o644);
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(root.join("pxelinux.cfg"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        root.join("pxelinux.cfg"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     symlink("default", root.join("pxelinux.cfg/01-52-54-00-12-34-56")).unwrap();
     symlink("pxelinux.0", root.join("inlink")).unwrap();
     symlink("../secret", root.join("escape")).unwrap();
@@ -156,7 +195,8 @@ struct Answer {
 /// the first DATA), then ends the transfer with an ERROR so nothing lingers.
 fn exchange(server: Ipv4Addr, packet: &[u8]) -> Answer {
     let s = UdpSocket::bind("0.0.0.0:0").unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
     s.send_to(packet, SocketAddrV4::new(server, 69)).unwrap();
     let mut buf = vec![0u8; 70_000];
     let mut ans = Answer {
@@ -183,7 +223,11 @@ fn exchange(server: Ipv4Addr, packet: &[u8]) -> Answer {
 fn show(a: &Answer) -> String {
     a.replies
         .iter()
-        .map(|r| String::from_utf8_lossy(&r[..r.len().min(60)]).escape_debug().to_string())
+        .map(|r| {
+            String::from_utf8_lossy(&r[..r.len().min(60)])
+                .escape_debug()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join(" | ")
 }
@@ -211,33 +255,143 @@ fn real_clients_get_identical_files() {
     let o = |n: &str| out.join(n).display().to_string();
     let run = |prog: &str, a: &[&str]| {
         let r = lab.cli.cmd(prog).args(a).output().unwrap();
-        assert!(r.status.success(), "{prog} {a:?}: {}{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr));
+        assert!(
+            r.status.success(),
+            "{prog} {a:?}: {}{}",
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
     };
-    run(peers::TFTP, &["192.168.0.1", "-m", "octet", "-c", "get", "pxelinux.0", &o("hpa")]);
-    assert!(std::fs::read(o("hpa")).unwrap() == boot, "tftp octet differs");
-    run(peers::TFTP, &["192.168.0.1", "-m", "netascii", "-c", "get", "small.txt", &o("hpa.txt")]);
-    assert_eq!(std::fs::read(o("hpa.txt")).unwrap(), std::fs::read(lab.root().join("small.txt")).unwrap());
+    run(
+        peers::TFTP,
+        &[
+            "192.168.0.1",
+            "-m",
+            "octet",
+            "-c",
+            "get",
+            "pxelinux.0",
+            &o("hpa"),
+        ],
+    );
+    assert!(
+        std::fs::read(o("hpa")).unwrap() == boot,
+        "tftp octet differs"
+    );
+    run(
+        peers::TFTP,
+        &[
+            "192.168.0.1",
+            "-m",
+            "netascii",
+            "-c",
+            "get",
+            "small.txt",
+            &o("hpa.txt"),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(o("hpa.txt")).unwrap(),
+        std::fs::read(lab.root().join("small.txt")).unwrap()
+    );
     for (bs, ws) in [("1468", "16"), ("512", "1"), ("8", "4")] {
         let f = o(&format!("atftp-{bs}-{ws}"));
-        run(peers::ATFTP, &["--option", &format!("blksize {bs}"), "--option", &format!("windowsize {ws}"), "-g", "-r", "pxelinux.0", "-l", &f, "192.168.0.1"]);
-        assert!(std::fs::read(&f).unwrap() == boot, "atftp blksize {bs} windowsize {ws} differs");
+        run(
+            peers::ATFTP,
+            &[
+                "--option",
+                &format!("blksize {bs}"),
+                "--option",
+                &format!("windowsize {ws}"),
+                "-g",
+                "-r",
+                "pxelinux.0",
+                "-l",
+                &f,
+                "192.168.0.1",
+            ],
+        );
+        assert!(
+            std::fs::read(&f).unwrap() == boot,
+            "atftp blksize {bs} windowsize {ws} differs"
+        );
     }
-    run(peers::CURL, &["-sS", "--max-time", "30", "--tftp-blksize", "1468", "-o", &o("curl"), "tftp://192.168.0.1/pxelinux.cfg/01-52-54-00-12-34-56"]);
-    assert_eq!(std::fs::read(o("curl")).unwrap(), std::fs::read(lab.root().join("pxelinux.cfg/default")).unwrap());
-    run(peers::CURL, &["-sS", "--max-time", "30", "--tftp-blksize", "1468", "-o", &o("curl.0"), "tftp://192.168.0.1/pxelinux.0"]);
+    run(
+        peers::CURL,
+        &[
+            "-sS",
+            "--max-time",
+            "30",
+            "--tftp-blksize",
+            "1468",
+            "-o",
+            &o("curl"),
+            "tftp://192.168.0.1/pxelinux.cfg/01-52-54-00-12-34-56",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(o("curl")).unwrap(),
+        std::fs::read(lab.root().join("pxelinux.cfg/default")).unwrap()
+    );
+    run(
+        peers::CURL,
+        &[
+            "-sS",
+            "--max-time",
+            "30",
+            "--tftp-blksize",
+            "1468",
+            "-o",
+            &o("curl.0"),
+            "tftp://192.168.0.1/pxelinux.0",
+        ],
+    );
     assert!(std::fs::read(o("curl.0")).unwrap() == boot, "curl differs");
-    run(peers::BUSYBOX, &["tftp", "-b", "1468", "-g", "-r", "pxelinux.0", "-l", &o("bb"), "192.168.0.1"]);
+    run(
+        peers::BUSYBOX,
+        &[
+            "tftp",
+            "-b",
+            "1468",
+            "-g",
+            "-r",
+            "pxelinux.0",
+            "-l",
+            &o("bb"),
+            "192.168.0.1",
+        ],
+    );
     assert!(std::fs::read(o("bb")).unwrap() == boot, "busybox differs");
     // Upload with -c into a world-writable directory.
     let up = payload(70_000);
     write(&out.join("up"), &up, 0o644);
-    run(peers::TFTP, &["192.168.0.1", "-m", "octet", "-c", "put", &o("up"), "incoming/up.bin"]);
-    assert!(std::fs::read(incoming.join("up.bin")).unwrap() == up, "upload differs");
+    run(
+        peers::TFTP,
+        &[
+            "192.168.0.1",
+            "-m",
+            "octet",
+            "-c",
+            "put",
+            &o("up"),
+            "incoming/up.bin",
+        ],
+    );
+    assert!(
+        std::fs::read(incoming.join("up.bin")).unwrap() == up,
+        "upload differs"
+    );
     // T-LOG-1 at -v: one notice per request, with tftp-hpa's words.
-    let rec = sink.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "RRQ from 192.168.0.50 filename pxelinux.0");
+    let rec = sink.wait_for(READY, |r| {
+        r.ident == "in.tftpd" && r.msg == "RRQ from 192.168.0.50 filename pxelinux.0"
+    });
     assert!(rec.is_some(), "{:?}", sink.lines());
-    assert!(rec.map(|r| r.pid.is_some() && r.facility == 3).unwrap_or(false));
-    assert!(sink.wait_for_msg(READY, "WRQ from 192.168.0.50 filename incoming/up.bin").is_some());
+    assert!(rec
+        .map(|r| r.pid.is_some() && r.facility == 3)
+        .unwrap_or(false));
+    assert!(sink
+        .wait_for_msg(READY, "WRQ from 192.168.0.50 filename incoming/up.bin")
+        .is_some());
 }
 
 /// T-RUN-1, T-INETD-2: under the real xinetd with the CentOS service file
@@ -255,19 +409,54 @@ fn t_inetd_2_served_under_real_xinetd_and_exits_after_linger() {
         Some(&lab.srv),
         Some(&sink),
         peers::XINETD,
-        &args(&["-dontfork", "-f", &conf.display().to_string(), "-pidfile", &lab.dir.path().join("x.pid").display().to_string()]),
+        &args(&[
+            "-dontfork",
+            "-f",
+            &conf.display().to_string(),
+            "-pidfile",
+            &lab.dir.path().join("x.pid").display().to_string(),
+        ]),
     )
     .unwrap();
-    assert!(wait_udp_port(&lab.srv, 69, READY), "xinetd did not bind: {:?}", sink.lines());
+    assert!(
+        wait_udp_port(&lab.srv, 69, READY),
+        "xinetd did not bind: {:?}",
+        sink.lines()
+    );
     let got = lab.dir.path().join("got");
-    let r = lab.cli.cmd(peers::CURL).args(["-sS", "--max-time", "30", "-o"]).arg(&got).arg("tftp://192.168.0.1/pxelinux.0").output().unwrap();
-    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    let r = lab
+        .cli
+        .cmd(peers::CURL)
+        .args(["-sS", "--max-time", "30", "-o"])
+        .arg(&got)
+        .arg("tftp://192.168.0.1/pxelinux.0")
+        .output()
+        .unwrap();
+    assert!(
+        r.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     assert!(std::fs::read(&got).unwrap() == boot);
-    let r = lab.cli.cmd(peers::TFTP).args(["192.168.0.1", "-m", "netascii", "-c", "get", "small.txt"]).arg(lab.dir.path().join("got.txt")).output().unwrap();
+    let r = lab
+        .cli
+        .cmd(peers::TFTP)
+        .args(["192.168.0.1", "-m", "netascii", "-c", "get", "small.txt"])
+        .arg(lab.dir.path().join("got.txt"))
+        .output()
+        .unwrap();
     assert!(r.status.success());
-    assert!(sink.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg.starts_with("RRQ from 192.168.0.50")).is_some(), "{:?}", sink.lines());
+    assert!(
+        sink.wait_for(READY, |r| r.ident == "in.tftpd"
+            && r.msg.starts_with("RRQ from 192.168.0.50"))
+            .is_some(),
+        "{:?}",
+        sink.lines()
+    );
     // With -t 1 the server exits once idle; xinetd logs its EXIT.
-    let exit = sink.wait_for(Duration::from_secs(30), |r| r.ident == "xinetd" && r.msg.starts_with("EXIT: tftp"));
+    let exit = sink.wait_for(Duration::from_secs(30), |r| {
+        r.ident == "xinetd" && r.msg.starts_with("EXIT: tftp")
+    });
     assert!(exit.is_some(), "no EXIT: {:?}", sink.lines());
     assert!(exit.map(|r| r.msg.contains("status=0")).unwrap_or(false));
 }
@@ -284,26 +473,87 @@ fn differential_against_tftpd_hpa() {
     let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
     let _o = lab.ours("192.168.0.1", &[], &s1);
     let _h = lab.hpa("192.168.0.2", &[], &s2);
-    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    assert!(wait_until(READY, || lab
+        .srv
+        .udp_ports()
+        .iter()
+        .filter(|&&p| p == 69)
+        .count()
+        == 2));
     let mut cases: Vec<(&str, Vec<u8>)> = vec![
-        ("blksize 8", rrq(b"pxelinux.0", "octet", &[("blksize", "8")])),
-        ("blksize 1468", rrq(b"pxelinux.0", "octet", &[("blksize", "1468")])),
-        ("blksize 65464", rrq(b"pxelinux.0", "octet", &[("blksize", "65464")])),
-        ("blksize 70000", rrq(b"pxelinux.0", "octet", &[("blksize", "70000")])),
-        ("blksize 7", rrq(b"pxelinux.0", "octet", &[("blksize", "7")])),
-        ("tsize octet", rrq(b"pxelinux.0", "octet", &[("tsize", "0")])),
-        ("tsize netascii", rrq(b"small.txt", "netascii", &[("tsize", "0")])),
+        (
+            "blksize 8",
+            rrq(b"pxelinux.0", "octet", &[("blksize", "8")]),
+        ),
+        (
+            "blksize 1468",
+            rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]),
+        ),
+        (
+            "blksize 65464",
+            rrq(b"pxelinux.0", "octet", &[("blksize", "65464")]),
+        ),
+        (
+            "blksize 70000",
+            rrq(b"pxelinux.0", "octet", &[("blksize", "70000")]),
+        ),
+        (
+            "blksize 7",
+            rrq(b"pxelinux.0", "octet", &[("blksize", "7")]),
+        ),
+        (
+            "tsize octet",
+            rrq(b"pxelinux.0", "octet", &[("tsize", "0")]),
+        ),
+        (
+            "tsize netascii",
+            rrq(b"small.txt", "netascii", &[("tsize", "0")]),
+        ),
         ("netascii data", rrq(b"small.txt", "netascii", &[])),
-        ("tsize+blksize", rrq(b"pxelinux.0", "octet", &[("tsize", "0"), ("blksize", "1432")])),
-        ("timeout 0", rrq(b"pxelinux.0", "octet", &[("timeout", "0")])),
-        ("timeout 3", rrq(b"pxelinux.0", "octet", &[("timeout", "3")])),
-        ("utimeout", rrq(b"pxelinux.0", "octet", &[("utimeout", "50000")])),
-        ("rollover", rrq(b"pxelinux.0", "octet", &[("rollover", "1")])),
-        ("blksize2", rrq(b"pxelinux.0", "octet", &[("blksize2", "1000")])),
-        ("unknown option", rrq(b"pxelinux.0", "octet", &[("foo", "bar")])),
-        ("non-numeric value", rrq(b"pxelinux.0", "octet", &[("blksize", "abc")])),
-        ("mixed case option", rrq(b"pxelinux.0", "octet", &[("BlkSize", "600")])),
-        ("dangling option", b"\x00\x01pxelinux.0\x00octet\x00blksize\x00600\x00tsize\x00".to_vec()),
+        (
+            "tsize+blksize",
+            rrq(
+                b"pxelinux.0",
+                "octet",
+                &[("tsize", "0"), ("blksize", "1432")],
+            ),
+        ),
+        (
+            "timeout 0",
+            rrq(b"pxelinux.0", "octet", &[("timeout", "0")]),
+        ),
+        (
+            "timeout 3",
+            rrq(b"pxelinux.0", "octet", &[("timeout", "3")]),
+        ),
+        (
+            "utimeout",
+            rrq(b"pxelinux.0", "octet", &[("utimeout", "50000")]),
+        ),
+        (
+            "rollover",
+            rrq(b"pxelinux.0", "octet", &[("rollover", "1")]),
+        ),
+        (
+            "blksize2",
+            rrq(b"pxelinux.0", "octet", &[("blksize2", "1000")]),
+        ),
+        (
+            "unknown option",
+            rrq(b"pxelinux.0", "octet", &[("foo", "bar")]),
+        ),
+        (
+            "non-numeric value",
+            rrq(b"pxelinux.0", "octet", &[("blksize", "abc")]),
+        ),
+        (
+            "mixed case option",
+            rrq(b"pxelinux.0", "octet", &[("BlkSize", "600")]),
+        ),
+        (
+            "dangling option",
+            b"\x00\x01pxelinux.0\x00octet\x00blksize\x00600\x00tsize\x00".to_vec(),
+        ),
         ("mode OCTET", rrq(b"pxelinux.0", "OCTET", &[])),
         ("mode mail", rrq(b"pxelinux.0", "mail", &[])),
         ("missing mode", b"\x00\x01pxelinux.0\x00".to_vec()),
@@ -315,7 +565,10 @@ fn differential_against_tftpd_hpa() {
         ("one byte", b"\x01".to_vec()),
         ("truncated ack", b"\x00\x04\x00".to_vec()),
         ("directory", rrq(b"pxelinux.cfg", "octet", &[])),
-        ("directory tsize", rrq(b"pxelinux.cfg", "octet", &[("tsize", "0")])),
+        (
+            "directory tsize",
+            rrq(b"pxelinux.cfg", "octet", &[("tsize", "0")]),
+        ),
         ("missing file", rrq(b"nope", "octet", &[])),
         ("wrq without -c", b"\x00\x02new\x00octet\x00".to_vec()),
     ];
@@ -328,7 +581,11 @@ fn differential_against_tftpd_hpa() {
         let p1 = pkt.clone();
         let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
         if mine.replies != theirs.replies {
-            mismatches.push(format!("{name}:\n  tftpd-hpa: {}\n  ours:      {}", show(&theirs), show(&mine)));
+            mismatches.push(format!(
+                "{name}:\n  tftpd-hpa: {}\n  ours:      {}",
+                show(&theirs),
+                show(&mine)
+            ));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
@@ -348,7 +605,13 @@ fn t_acc_attack_suite_matches_tftpd_hpa_and_never_leaks() {
     let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
     let _o = lab.ours("192.168.0.1", &["-vv"], &s1);
     let _h = lab.hpa("192.168.0.2", &[], &s2);
-    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    assert!(wait_until(READY, || lab
+        .srv
+        .udp_ports()
+        .iter()
+        .filter(|&&p| p == 69)
+        .count()
+        == 2));
     let secret_abs = lab.dir.path().join("secret").display().to_string();
     let long = "a".repeat(300);
     let deep = "d/".repeat(2100);
@@ -359,7 +622,10 @@ fn t_acc_attack_suite_matches_tftpd_hpa_and_never_leaks() {
         ("traversal", rrq(b"/../secret", "octet", &[])),
         ("traversal", rrq(b"./../secret", "octet", &[])),
         ("traversal", rrq(b"..//secret", "octet", &[])),
-        ("traversal", rrq(b"../../../../../../etc/passwd", "octet", &[])),
+        (
+            "traversal",
+            rrq(b"../../../../../../etc/passwd", "octet", &[]),
+        ),
         ("absolute", rrq(b"/etc/passwd", "octet", &[])),
         ("absolute", rrq(b"//etc//passwd", "octet", &[])),
         ("absolute", rrq(secret_abs.as_bytes(), "octet", &[])),
@@ -391,8 +657,14 @@ fn t_acc_attack_suite_matches_tftpd_hpa_and_never_leaks() {
     assert!(attacks.len() >= 30);
     let controls: Vec<(&str, Vec<u8>)> = vec![
         ("in-root symlink", rrq(b"inlink", "octet", &[])),
-        ("per-MAC symlink", rrq(b"pxelinux.cfg/01-52-54-00-12-34-56", "octet", &[])),
-        ("nested directory", rrq(b"pxelinux.cfg/default", "octet", &[])),
+        (
+            "per-MAC symlink",
+            rrq(b"pxelinux.cfg/01-52-54-00-12-34-56", "octet", &[]),
+        ),
+        (
+            "nested directory",
+            rrq(b"pxelinux.cfg/default", "octet", &[]),
+        ),
         ("absolute inside root", rrq(b"/pxelinux.0", "octet", &[])),
     ];
     let mut problems = Vec::new();
@@ -400,23 +672,41 @@ fn t_acc_attack_suite_matches_tftpd_hpa_and_never_leaks() {
         let (p1, p2) = (pkt.clone(), pkt.clone());
         let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &p2));
         let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
-        let leak = mine.replies.iter().chain(theirs.replies.iter()).any(|r| r.windows(SECRET.len()).any(|w| w == SECRET));
-        let name = String::from_utf8_lossy(&pkt[..pkt.len().min(50)]).escape_debug().to_string();
+        let leak = mine
+            .replies
+            .iter()
+            .chain(theirs.replies.iter())
+            .any(|r| r.windows(SECRET.len()).any(|w| w == SECRET));
+        let name = String::from_utf8_lossy(&pkt[..pkt.len().min(50)])
+            .escape_debug()
+            .to_string();
         if leak {
             problems.push(format!("{cat} {name}: SECRET CROSSED THE WIRE"));
         }
         if mine.replies != theirs.replies {
-            problems.push(format!("{cat} {name}:\n  tftpd-hpa: {}\n  ours:      {}", show(&theirs), show(&mine)));
+            problems.push(format!(
+                "{cat} {name}:\n  tftpd-hpa: {}\n  ours:      {}",
+                show(&theirs),
+                show(&mine)
+            ));
         }
         let is_control = controls.iter().any(|(_, c)| c == pkt);
         let served = mine.replies.first().map(|r| r[1] == 3).unwrap_or(false);
         if is_control != served {
-            problems.push(format!("{cat} {name}: served={served}, expected {is_control}: {}", show(&mine)));
+            problems.push(format!(
+                "{cat} {name}: served={served}, expected {is_control}: {}",
+                show(&mine)
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // Refusals are logged at -vv as tftp-hpa does (T-LOG-1).
-    assert!(s1.wait_for_msg(READY, "sending NAK (1, File not found) to 192.168.0.50").is_some(), "{:?}", s1.lines());
+    assert!(
+        s1.wait_for_msg(READY, "sending NAK (1, File not found) to 192.168.0.50")
+            .is_some(),
+        "{:?}",
+        s1.lines()
+    );
 }
 
 /// A multi-homed server: every reply to a client that talked to the second
@@ -437,7 +727,11 @@ fn multi_homed_replies_come_from_the_address_used() {
                 // A whole lock-step transfer: every packet's source is recorded.
                 let s = UdpSocket::bind("0.0.0.0:0").unwrap();
                 s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                s.send_to(&rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]), SocketAddrV4::new(addr, 69)).unwrap();
+                s.send_to(
+                    &rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]),
+                    SocketAddrV4::new(addr, 69),
+                )
+                .unwrap();
                 let mut buf = vec![0u8; 2000];
                 let mut froms = Vec::new();
                 let mut data = Vec::new();
@@ -460,9 +754,17 @@ fn multi_homed_replies_come_from_the_address_used() {
                 }
                 (froms, data)
             });
-            assert!(got.0.iter().all(|f| f.ip() == std::net::IpAddr::V4(addr)), "single={single}: {:?}", got.0);
+            assert!(
+                got.0.iter().all(|f| f.ip() == std::net::IpAddr::V4(addr)),
+                "single={single}: {:?}",
+                got.0
+            );
             if single {
-                assert!(got.0.iter().all(|f| f.port() == 69), "single-port: {:?}", got.0);
+                assert!(
+                    got.0.iter().all(|f| f.port() == 69),
+                    "single-port: {:?}",
+                    got.0
+                );
             }
             assert_eq!(got.1.len(), 200_000);
         }
@@ -478,19 +780,34 @@ fn t_cc_1_check_config_exit_codes() {
     let map = dir.path().join("map");
     std::fs::write(&map, "r ^/tftpboot/ \nrz bad\n").unwrap();
     let run = |a: &[&str]| {
-        std::process::Command::new(ours("in.tftpd")).args(a).output().unwrap()
+        std::process::Command::new(ours("in.tftpd"))
+            .args(a)
+            .output()
+            .unwrap()
     };
     let d = dir.path().display().to_string();
     assert_eq!(run(&["--check-config", "-s", &d]).status.code(), Some(0));
     assert_eq!(run(&["--check-config", "-s"]).status.code(), Some(64));
-    assert_eq!(run(&["--check-config", "-s", "/nonexistent-pxesuite"]).status.code(), Some(66));
-    assert_eq!(run(&["--check-config", "-u", "no-such-user-pxesuite", "-s", &d]).status.code(), Some(67));
+    assert_eq!(
+        run(&["--check-config", "-s", "/nonexistent-pxesuite"])
+            .status
+            .code(),
+        Some(66)
+    );
+    assert_eq!(
+        run(&["--check-config", "-u", "no-such-user-pxesuite", "-s", &d])
+            .status
+            .code(),
+        Some(67)
+    );
     let bad = run(&["--check-config", "-m", &map.display().to_string(), "-s", &d]);
     assert_eq!(bad.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("Remap command \"rz\" on line 2 contains invalid char \"z\""));
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("Remap command \"rz\" on line 2 contains invalid char \"z\""));
     assert_eq!(run(&["--check-config", "-T", "5"]).status.code(), Some(64));
     let v = run(&["-V"]);
-    assert!(String::from_utf8_lossy(&v.stdout).starts_with("tftp-hpa 5.2, with remap, with tcpwrappers"));
+    assert!(String::from_utf8_lossy(&v.stdout)
+        .starts_with("tftp-hpa 5.2, with remap, with tcpwrappers"));
 }
 
 /// T-MAP and T-LOG-1: with the same map file and `-v -v -v`, ours and
@@ -521,7 +838,13 @@ fn t_map_and_t_log_match_tftpd_hpa_at_vvv() {
     let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
     let _o = lab.ours("192.168.0.1", &["-v", "-v", "-v", "-m", &m], &s1);
     let _h = lab.hpa("192.168.0.2", &["-v", "-v", "-v", "-m", &m], &s2);
-    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    assert!(wait_until(READY, || lab
+        .srv
+        .udp_ports()
+        .iter()
+        .filter(|&&p| p == 69)
+        .count()
+        == 2));
     let names: Vec<&[u8]> = vec![
         b"/tftpboot/pxelinux.0",
         b"PXELINUX.0",
@@ -538,16 +861,34 @@ fn t_map_and_t_log_match_tftpd_hpa_at_vvv() {
         let (p1, p2) = (pkt.clone(), pkt.clone());
         let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &p2));
         let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
-        assert_eq!(mine.replies, theirs.replies, "request {i} {:?}:\n{}\n{}", String::from_utf8_lossy(n), show(&theirs), show(&mine));
+        assert_eq!(
+            mine.replies,
+            theirs.replies,
+            "request {i} {:?}:\n{}\n{}",
+            String::from_utf8_lossy(n),
+            show(&theirs),
+            show(&mine)
+        );
     }
     let wpkt = b"\x00\x02upload.bin\x00octet\x00".to_vec();
     let (w1, w2) = (wpkt.clone(), wpkt.clone());
     let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &w2));
     let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &w1));
-    assert_eq!(mine.replies, theirs.replies, "{}\n{}", show(&theirs), show(&mine));
+    assert_eq!(
+        mine.replies,
+        theirs.replies,
+        "{}\n{}",
+        show(&theirs),
+        show(&mine)
+    );
     // Both sinks must have every line by now: wait for the last NAK in each.
     for s in [&s1, &s2] {
-        assert!(s.wait_for_msg(READY, "sending NAK (2, Access denied)").is_some(), "{:?}", s.lines());
+        assert!(
+            s.wait_for_msg(READY, "sending NAK (2, Access denied)")
+                .is_some(),
+            "{:?}",
+            s.lines()
+        );
     }
     let lines = |s: &SyslogSink| -> Vec<(u8, String)> {
         s.records()
@@ -558,11 +899,20 @@ fn t_map_and_t_log_match_tftpd_hpa_at_vvv() {
     };
     // Deliberate difference: tftpd-hpa logs a name's control bytes raw (a
     // forged line or terminal escape in the log); ours writes them as octal escapes.
-    let ctl = |v: Vec<(u8, String)>| -> Vec<(u8, String)> { v.into_iter().filter(|(_, m)| !m.contains("ctl")).collect() };
+    let ctl = |v: Vec<(u8, String)>| -> Vec<(u8, String)> {
+        v.into_iter().filter(|(_, m)| !m.contains("ctl")).collect()
+    };
     assert_eq!(ctl(lines(&s1)), ctl(lines(&s2)));
     let mine = lines(&s1);
-    assert!(mine.iter().any(|(_, m)| m == "RRQ from 192.168.0.50 filename ctl\\001\\033[31mred\\012fake: line\\377"), "{mine:?}");
-    assert!(mine.iter().all(|(_, m)| !m.trim_end_matches('\n').chars().any(|c| c.is_control())));
+    assert!(
+        mine.iter()
+            .any(|(_, m)| m
+                == "RRQ from 192.168.0.50 filename ctl\\001\\033[31mred\\012fake: line\\377"),
+        "{mine:?}"
+    );
+    assert!(mine
+        .iter()
+        .all(|(_, m)| !m.trim_end_matches('\n').chars().any(|c| c.is_control())));
 }
 
 /// hosts.allow/deny (T-REQ-1): a denied client gets no reply at all from
@@ -580,21 +930,60 @@ fn t_req_1_hosts_deny_refuses_like_tftpd_hpa() {
     let allow = lab.dir.path().join("hosts.allow");
     let deny = lab.dir.path().join("hosts.deny");
     std::fs::write(&allow, "# local exceptions\nin.tftpd: 192.168.0.52\n").unwrap();
-    std::fs::write(&deny, "in.tftpd: 192.168.0.50, 10.0.0.0/255.0.0.0\nALL: 192.168.0.52\n").unwrap();
+    std::fs::write(
+        &deny,
+        "in.tftpd: 192.168.0.50, 10.0.0.0/255.0.0.0\nALL: 192.168.0.52\n",
+    )
+    .unwrap();
     let root = lab.root().display().to_string();
     let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
-    let _o = lab.start_wrapped(&ours("in.tftpd"), &args(&["-L", "-a", "192.168.0.1:69", "-s", &root]), &s1, &allow, &deny);
-    let _h = lab.start_wrapped(Path::new(peers::HPA_TFTPD), &args(&["-L", "-a", "192.168.0.2:69", "-s", &root]), &s2, &allow, &deny);
-    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2), "{:?} {:?}", s1.lines(), s2.lines());
-    for (from, served) in [("192.168.0.50", false), ("192.168.0.51", true), ("192.168.0.52", true)] {
+    let _o = lab.start_wrapped(
+        &ours("in.tftpd"),
+        &args(&["-L", "-a", "192.168.0.1:69", "-s", &root]),
+        &s1,
+        &allow,
+        &deny,
+    );
+    let _h = lab.start_wrapped(
+        Path::new(peers::HPA_TFTPD),
+        &args(&["-L", "-a", "192.168.0.2:69", "-s", &root]),
+        &s2,
+        &allow,
+        &deny,
+    );
+    assert!(
+        wait_until(READY, || lab
+            .srv
+            .udp_ports()
+            .iter()
+            .filter(|&&p| p == 69)
+            .count()
+            == 2),
+        "{:?} {:?}",
+        s1.lines(),
+        s2.lines()
+    );
+    for (from, served) in [
+        ("192.168.0.50", false),
+        ("192.168.0.51", true),
+        ("192.168.0.52", true),
+    ] {
         for server in [Ipv4Addr::new(192, 168, 0, 1), Ipv4Addr::new(192, 168, 0, 2)] {
             let src: Ipv4Addr = from.parse().unwrap();
             let got = lab.in_client(move || {
                 let s = UdpSocket::bind(SocketAddrV4::new(src, 0)).unwrap();
-                s.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
-                s.send_to(&rrq(b"pxelinux.0", "octet", &[]), SocketAddrV4::new(server, 69)).unwrap();
+                s.set_read_timeout(Some(Duration::from_millis(1500)))
+                    .unwrap();
+                s.send_to(
+                    &rrq(b"pxelinux.0", "octet", &[]),
+                    SocketAddrV4::new(server, 69),
+                )
+                .unwrap();
                 let mut buf = [0u8; 600];
-                let r = s.recv_from(&mut buf).ok().map(|(n, f)| (buf[..n].to_vec(), f));
+                let r = s
+                    .recv_from(&mut buf)
+                    .ok()
+                    .map(|(n, f)| (buf[..n].to_vec(), f));
                 if let Some((_, f)) = &r {
                     let _ = s.send_to(b"\x00\x05\x00\x00done\x00", f);
                 }
@@ -626,10 +1015,22 @@ fn t_req_1_hosts_deny_refuses_like_tftpd_hpa() {
     }
     // tftpd-hpa 5.2 names its own address in this line (observed: `connection
     // refused from 192.168.0.2`); ours names the refused client, as the reference says.
-    let r = s1.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "connection refused from 192.168.0.50");
-    assert!(r.map(|r| r.severity == 4).unwrap_or(false), "{:?}", s1.lines());
-    let r = s2.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg.starts_with("connection refused from "));
-    assert!(r.map(|r| r.severity == 4).unwrap_or(false), "{:?}", s2.lines());
+    let r = s1.wait_for(READY, |r| {
+        r.ident == "in.tftpd" && r.msg == "connection refused from 192.168.0.50"
+    });
+    assert!(
+        r.map(|r| r.severity == 4).unwrap_or(false),
+        "{:?}",
+        s1.lines()
+    );
+    let r = s2.wait_for(READY, |r| {
+        r.ident == "in.tftpd" && r.msg.starts_with("connection refused from ")
+    });
+    assert!(
+        r.map(|r| r.severity == 4).unwrap_or(false),
+        "{:?}",
+        s2.lines()
+    );
 }
 
 /// A scripted lock-step client: sends `first` to `server`:69 and then plays
@@ -665,9 +1066,14 @@ fn script(server: Ipv4Addr, first: Vec<u8>, steps: Vec<Step>) -> Vec<Vec<u8>> {
             },
             Step::Ack(times) => {
                 let last = got.last().cloned().unwrap_or_default();
-                let block = if last.get(1) == Some(&3) { [last[2], last[3]] } else { [0, 0] };
+                let block = if last.get(1) == Some(&3) {
+                    [last[2], last[3]]
+                } else {
+                    [0, 0]
+                };
                 for _ in 0..times {
-                    s.send_to(&[0, 4, block[0], block[1]], tid.unwrap()).unwrap();
+                    s.send_to(&[0, 4, block[0], block[1]], tid.unwrap())
+                        .unwrap();
                 }
             }
             Step::AckBlock(b) => {
@@ -675,7 +1081,8 @@ fn script(server: Ipv4Addr, first: Vec<u8>, steps: Vec<Step>) -> Vec<Vec<u8>> {
                 s.send_to(&[0, 4, b[0], b[1]], tid.unwrap()).unwrap();
             }
             Step::Error => {
-                s.send_to(b"\x00\x05\x00\x00stop\x00", tid.unwrap()).unwrap();
+                s.send_to(b"\x00\x05\x00\x00stop\x00", tid.unwrap())
+                    .unwrap();
             }
         }
     }
@@ -703,7 +1110,13 @@ fn t_xfer_mechanics_and_writes_match_tftpd_hpa() {
     let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
     let _o = lab.ours("192.168.0.1", &["-c"], &s1);
     let _h = lab.hpa("192.168.0.2", &["-c"], &s2);
-    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    assert!(wait_until(READY, || lab
+        .srv
+        .udp_ports()
+        .iter()
+        .filter(|&&p| p == 69)
+        .count()
+        == 2));
     let ours_ip = Ipv4Addr::new(192, 168, 0, 1);
     let hpa_ip = Ipv4Addr::new(192, 168, 0, 2);
     use Step::*;
@@ -711,14 +1124,41 @@ fn t_xfer_mechanics_and_writes_match_tftpd_hpa() {
         (
             "duplicate ACK",
             rrq(b"small.txt", "octet", &[("blksize", "8")]),
-            vec![Recv, Ack(1), Recv, Ack(2), Recv, Ack(1), Recv, Ack(1), Error],
+            vec![
+                Recv,
+                Ack(1),
+                Recv,
+                Ack(2),
+                Recv,
+                Ack(1),
+                Recv,
+                Ack(1),
+                Error,
+            ],
         ),
-        ("wrong ACK after OACK", rrq(b"small.txt", "octet", &[("blksize", "8")]), vec![Recv, AckBlock(1), Recv, Error]),
-        ("ERROR after OACK", rrq(b"pxelinux.0", "octet", &[("tsize", "0")]), vec![Recv, Error]),
-        ("WRQ OACK", b"\x00\x02in-X/opt.bin\x00octet\x00blksize\x001000\x00tsize\x00123\x00".to_vec(), vec![Recv, Error]),
+        (
+            "wrong ACK after OACK",
+            rrq(b"small.txt", "octet", &[("blksize", "8")]),
+            vec![Recv, AckBlock(1), Recv, Error],
+        ),
+        (
+            "ERROR after OACK",
+            rrq(b"pxelinux.0", "octet", &[("tsize", "0")]),
+            vec![Recv, Error],
+        ),
+        (
+            "WRQ OACK",
+            b"\x00\x02in-X/opt.bin\x00octet\x00blksize\x001000\x00tsize\x00123\x00".to_vec(),
+            vec![Recv, Error],
+        ),
     ];
     for (name, first, steps) in cases {
-        let (f1, f2, st1, st2) = (first.clone(), first.replace_dir("in-hpa"), steps.clone(), steps.clone());
+        let (f1, f2, st1, st2) = (
+            first.clone(),
+            first.replace_dir("in-hpa"),
+            steps.clone(),
+            steps.clone(),
+        );
         let f1 = f1.replace_dir("in-ours");
         let theirs = lab.in_client(move || script(hpa_ip, f2, st2));
         let mine = lab.in_client(move || script(ours_ip, f1, st1));
@@ -735,8 +1175,14 @@ fn t_xfer_mechanics_and_writes_match_tftpd_hpa() {
         assert!(!mine.iter().any(|p| p == b"TIMEOUT"), "{name}: {mine:?}");
     }
     for s in [&s1, &s2] {
-        let r = s.wait_for(READY, |r| r.ident == "in.tftpd" && r.msg == "tftp: client does not accept options");
-        assert!(r.map(|r| r.severity == 4).unwrap_or(false), "{:?}", s.lines());
+        let r = s.wait_for(READY, |r| {
+            r.ident == "in.tftpd" && r.msg == "tftp: client does not accept options"
+        });
+        assert!(
+            r.map(|r| r.severity == 4).unwrap_or(false),
+            "{:?}",
+            s.lines()
+        );
     }
     // Past block 65535 (T-XFER-1): the whole file arrives and block 65536 is numbered 0.
     let got = lab.in_client(move || {
@@ -746,13 +1192,22 @@ fn t_xfer_mechanics_and_writes_match_tftpd_hpa() {
             steps.push(Recv);
         }
         steps.push(Ack(1));
-        script(ours_ip, rrq(b"wrap.bin", "octet", &[("blksize", "8")]), steps)
+        script(
+            ours_ip,
+            rrq(b"wrap.bin", "octet", &[("blksize", "8")]),
+            steps,
+        )
     });
     assert_eq!(got[0], b"\x00\x06blksize\x008\x00");
     assert_eq!(&got[65_535][..4], &[0, 3, 255, 255]);
     assert_eq!(&got[65_536][..4], &[0, 3, 0, 0]);
     let data: Vec<u8> = got[1..].iter().flat_map(|p| p[4..].to_vec()).collect();
-    assert!(data == wrap, "wrapped transfer differs ({} of {} bytes)", data.len(), wrap.len());
+    assert!(
+        data == wrap,
+        "wrapped transfer differs ({} of {} bytes)",
+        data.len(),
+        wrap.len()
+    );
     // Uploads with tftp-hpa's client, octet and netascii, to each server.
     let text = b"first\nsecond\r\nthird\rlast\n".to_vec();
     write(&lab.dir.path().join("up.txt"), &text, 0o644);
@@ -767,17 +1222,41 @@ fn t_xfer_mechanics_and_writes_match_tftpd_hpa() {
                 .arg(format!("{dir}/{file}"))
                 .output()
                 .unwrap();
-            assert!(r.status.success(), "{server} {mode}: {}", String::from_utf8_lossy(&r.stderr));
+            assert!(
+                r.status.success(),
+                "{server} {mode}: {}",
+                String::from_utf8_lossy(&r.stderr)
+            );
         }
     }
     for f in ["up.bin", "up.txt", "opt.bin"] {
-        let (a, b) = (lab.root().join("in-ours").join(f), lab.root().join("in-hpa").join(f));
-        let (ma, mb) = (std::fs::metadata(&a).unwrap(), std::fs::metadata(&b).unwrap());
-        assert_eq!(ma.permissions().mode() & 0o7777, mb.permissions().mode() & 0o7777, "{f} mode");
-        assert_eq!(std::os::unix::fs::MetadataExt::uid(&ma), std::os::unix::fs::MetadataExt::uid(&mb), "{f} owner");
-        assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "{f} differs");
+        let (a, b) = (
+            lab.root().join("in-ours").join(f),
+            lab.root().join("in-hpa").join(f),
+        );
+        let (ma, mb) = (
+            std::fs::metadata(&a).unwrap(),
+            std::fs::metadata(&b).unwrap(),
+        );
+        assert_eq!(
+            ma.permissions().mode() & 0o7777,
+            mb.permissions().mode() & 0o7777,
+            "{f} mode"
+        );
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::uid(&ma),
+            std::os::unix::fs::MetadataExt::uid(&mb),
+            "{f} owner"
+        );
+        assert!(
+            std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+            "{f} differs"
+        );
     }
-    assert_eq!(std::fs::read(lab.root().join("in-ours/up.txt")).unwrap(), text);
+    assert_eq!(
+        std::fs::read(lab.root().join("in-ours/up.txt")).unwrap(),
+        text
+    );
 }
 
 /// Puts a request's `in-X/` directory placeholder in place.
@@ -823,7 +1302,8 @@ fn t_inetd_2_serves_the_queued_request_then_exits_with_t_0() {
     let sock = in_netns(&lab.srv, || UdpSocket::bind("192.168.0.1:69").unwrap());
     let client = lab.in_client(|| {
         let c = UdpSocket::bind("0.0.0.0:0").unwrap();
-        c.send_to(&rrq(b"small.txt", "octet", &[]), "192.168.0.1:69").unwrap();
+        c.send_to(&rrq(b"small.txt", "octet", &[]), "192.168.0.1:69")
+            .unwrap();
         c
     });
     let root = lab.root().display().to_string();
@@ -837,14 +1317,21 @@ fn t_inetd_2_serves_the_queued_request_then_exits_with_t_0() {
             .unwrap()
     });
     let got = lab.in_client(move || {
-        client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let mut buf = [0u8; 600];
         let (n, from) = client.recv_from(&mut buf).expect("DATA 1");
         client.send_to(&[0, 4, 0, 1], from).unwrap();
         buf[..n].to_vec()
     });
     assert_eq!(&got[..4], &[0, 3, 0, 1]);
-    assert_eq!(&got[4..], std::fs::read(lab.root().join("small.txt")).unwrap().as_slice());
+    assert_eq!(
+        &got[4..],
+        std::fs::read(lab.root().join("small.txt"))
+            .unwrap()
+            .as_slice()
+    );
     let mut status = None;
     assert!(wait_until(READY, || {
         status = child.try_wait().ok().flatten();
@@ -873,19 +1360,53 @@ fn standalone_detaches_writes_pid_file_and_drops_privileges() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(Path::new(&format!("/proc/{pid}")).exists());
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let nobody = pxesuite::sys::privilege::lookup_user("nobody").unwrap().unwrap();
-    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).unwrap_or("").to_string();
-    assert_eq!(field("Uid:").split_whitespace().skip(1).collect::<Vec<_>>(), vec![nobody.uid.to_string(); 4]);
-    assert_eq!(field("Gid:").split_whitespace().skip(1).collect::<Vec<_>>(), vec![nobody.gid.to_string(); 4]);
-    assert_eq!(field("Groups:").split_whitespace().count(), 1, "{}", field("Groups:"));
-    assert_eq!(std::fs::read_link(format!("/proc/{pid}/root")).unwrap(), std::fs::canonicalize(lab.root()).unwrap());
-    let a = lab.in_client(|| exchange(Ipv4Addr::new(192, 168, 0, 1), &rrq(b"small.txt", "octet", &[])));
+    let nobody = pxesuite::sys::privilege::lookup_user("nobody")
+        .unwrap()
+        .unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        field("Uid:").split_whitespace().skip(1).collect::<Vec<_>>(),
+        vec![nobody.uid.to_string(); 4]
+    );
+    assert_eq!(
+        field("Gid:").split_whitespace().skip(1).collect::<Vec<_>>(),
+        vec![nobody.gid.to_string(); 4]
+    );
+    assert_eq!(
+        field("Groups:").split_whitespace().count(),
+        1,
+        "{}",
+        field("Groups:")
+    );
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/root")).unwrap(),
+        std::fs::canonicalize(lab.root()).unwrap()
+    );
+    let a = lab.in_client(|| {
+        exchange(
+            Ipv4Addr::new(192, 168, 0, 1),
+            &rrq(b"small.txt", "octet", &[]),
+        )
+    });
     assert_eq!(a.replies.first().map(|r| r[1]), Some(3), "{a:?}");
     assert!((40000..=40009).contains(&a.from[0].port()), "{:?}", a.from);
-    assert_eq!(a.from[0].ip(), std::net::IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)));
+    assert_eq!(
+        a.from[0].ip(),
+        std::net::IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1))
+    );
     let _ = pxesuite::sys::signals::kill(pid, libc::SIGTERM);
 }
 
@@ -914,7 +1435,11 @@ fn t_inetd_3_standalone_rereads_the_map_file_on_sighup() {
     write(&tmp, b"r ^new$ small.txt\n", 0o644);
     std::fs::rename(&tmp, &map).unwrap();
     d.signal(libc::SIGHUP).unwrap();
-    assert!(wait_until(READY, || get(b"new") == Some(3)), "{:?}", sink.lines());
+    assert!(
+        wait_until(READY, || get(b"new") == Some(3)),
+        "{:?}",
+        sink.lines()
+    );
     assert_eq!(get(b"old"), Some(5));
 }
 
@@ -935,27 +1460,63 @@ fn t_inetd_chkconfig_off_mid_transfer_lets_it_finish() {
         Some(&lab.srv),
         Some(&sink),
         peers::XINETD,
-        &args(&["-dontfork", "-f", &conf.display().to_string(), "-pidfile", &lab.dir.path().join("x.pid").display().to_string()]),
+        &args(&[
+            "-dontfork",
+            "-f",
+            &conf.display().to_string(),
+            "-pidfile",
+            &lab.dir.path().join("x.pid").display().to_string(),
+        ]),
     )
     .unwrap();
-    assert!(wait_udp_port(&lab.srv, 69, READY), "xinetd did not bind: {:?}", sink.lines());
+    assert!(
+        wait_udp_port(&lab.srv, 69, READY),
+        "xinetd did not bind: {:?}",
+        sink.lines()
+    );
     let (client, from_client, to_client) = paused_fetch(&lab);
-    from_client.recv_timeout(Duration::from_secs(30)).expect("transfer started");
+    from_client
+        .recv_timeout(Duration::from_secs(30))
+        .expect("transfer started");
     let service = lab.dir.path().join("xinetd.d/tftp");
     let text = std::fs::read_to_string(&service).unwrap();
     let off: String = text
         .lines()
-        .map(|l| if l.trim_start().starts_with("disable") { "\tdisable\t\t\t= yes".to_string() } else { l.to_string() })
+        .map(|l| {
+            if l.trim_start().starts_with("disable") {
+                "\tdisable\t\t\t= yes".to_string()
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&service, off + "\n").unwrap();
     xinetd.signal(libc::SIGHUP).unwrap();
-    assert!(sink.wait_for_msg(READY, "service tftp deactivated").is_some(), "{:?}", sink.lines());
+    assert!(
+        sink.wait_for_msg(READY, "service tftp deactivated")
+            .is_some(),
+        "{:?}",
+        sink.lines()
+    );
     to_client.send(()).unwrap();
     let data = client.join().unwrap();
-    assert!(data == boot, "the running transfer did not finish ({} of {} bytes)", data.len(), boot.len());
-    let after = lab.in_client(|| exchange(Ipv4Addr::new(192, 168, 0, 1), &rrq(b"pxelinux.0", "octet", &[])));
-    assert!(after.replies.is_empty(), "served after chkconfig off: {after:?}");
+    assert!(
+        data == boot,
+        "the running transfer did not finish ({} of {} bytes)",
+        data.len(),
+        boot.len()
+    );
+    let after = lab.in_client(|| {
+        exchange(
+            Ipv4Addr::new(192, 168, 0, 1),
+            &rrq(b"pxelinux.0", "octet", &[]),
+        )
+    });
+    assert!(
+        after.replies.is_empty(),
+        "served after chkconfig off: {after:?}"
+    );
 }
 
 /// The differential again with `-c -p -U 027 -B 1024 -r tsize` on both
@@ -976,42 +1537,98 @@ fn differential_with_flags_against_tftpd_hpa() {
     let (s1, s2) = (SyslogSink::new().unwrap(), SyslogSink::new().unwrap());
     let _o = lab.ours("192.168.0.1", &flags, &s1);
     let _h = lab.hpa("192.168.0.2", &flags, &s2);
-    assert!(wait_until(READY, || lab.srv.udp_ports().iter().filter(|&&p| p == 69).count() == 2));
+    assert!(wait_until(READY, || lab
+        .srv
+        .udp_ports()
+        .iter()
+        .filter(|&&p| p == 69)
+        .count()
+        == 2));
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("blksize over -B", rrq(b"pxelinux.0", "octet", &[("blksize", "2000")])),
-        ("blksize2 over -B", rrq(b"pxelinux.0", "octet", &[("blksize2", "2000")])),
-        ("refused tsize", rrq(b"pxelinux.0", "octet", &[("tsize", "0")])),
-        ("refused tsize, netascii", rrq(b"small.txt", "netascii", &[("tsize", "0")])),
-        ("refused and invalid", rrq(b"pxelinux.0", "octet", &[("tsize", "0"), ("blksize", "7")])),
+        (
+            "blksize over -B",
+            rrq(b"pxelinux.0", "octet", &[("blksize", "2000")]),
+        ),
+        (
+            "blksize2 over -B",
+            rrq(b"pxelinux.0", "octet", &[("blksize2", "2000")]),
+        ),
+        (
+            "refused tsize",
+            rrq(b"pxelinux.0", "octet", &[("tsize", "0")]),
+        ),
+        (
+            "refused tsize, netascii",
+            rrq(b"small.txt", "netascii", &[("tsize", "0")]),
+        ),
+        (
+            "refused and invalid",
+            rrq(b"pxelinux.0", "octet", &[("tsize", "0"), ("blksize", "7")]),
+        ),
         ("private with -p", rrq(b"private", "octet", &[])),
         ("wrq new", b"\x00\x02in-X/new.bin\x00octet\x00".to_vec()),
-        ("wrq netascii tsize", b"\x00\x02in-X/n.txt\x00netascii\x00tsize\x0010\x00".to_vec()),
-        ("wrq blksize", b"\x00\x02in-X/b.bin\x00octet\x00blksize\x009000\x00".to_vec()),
-        ("wrq over a root file", b"\x00\x02pxelinux.0\x00octet\x00".to_vec()),
+        (
+            "wrq netascii tsize",
+            b"\x00\x02in-X/n.txt\x00netascii\x00tsize\x0010\x00".to_vec(),
+        ),
+        (
+            "wrq blksize",
+            b"\x00\x02in-X/b.bin\x00octet\x00blksize\x009000\x00".to_vec(),
+        ),
+        (
+            "wrq over a root file",
+            b"\x00\x02pxelinux.0\x00octet\x00".to_vec(),
+        ),
         ("wrq a directory", b"\x00\x02in-X\x00octet\x00".to_vec()),
-        ("wrq missing directory", b"\x00\x02nodir/x\x00octet\x00".to_vec()),
+        (
+            "wrq missing directory",
+            b"\x00\x02nodir/x\x00octet\x00".to_vec(),
+        ),
     ];
     let mut mismatches = Vec::new();
     for (name, pkt) in cases {
-        let (p1, p2) = (pkt.clone().replace_dir("in-ours"), pkt.replace_dir("in-hpa"));
+        let (p1, p2) = (
+            pkt.clone().replace_dir("in-ours"),
+            pkt.replace_dir("in-hpa"),
+        );
         let theirs = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 2), &p2));
         let mine = lab.in_client(move || exchange(Ipv4Addr::new(192, 168, 0, 1), &p1));
         if mine.replies != theirs.replies {
-            mismatches.push(format!("{name}:\n  tftpd-hpa: {}\n  ours:      {}", show(&theirs), show(&mine)));
+            mismatches.push(format!(
+                "{name}:\n  tftpd-hpa: {}\n  ours:      {}",
+                show(&theirs),
+                show(&mine)
+            ));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     for f in ["new.bin", "n.txt", "b.bin"] {
-        let (a, b) = (lab.root().join("in-ours").join(f), lab.root().join("in-hpa").join(f));
-        let (ma, mb) = (std::fs::metadata(&a).unwrap(), std::fs::metadata(&b).unwrap());
-        assert_eq!(ma.permissions().mode() & 0o7777, mb.permissions().mode() & 0o7777, "{f} mode");
+        let (a, b) = (
+            lab.root().join("in-ours").join(f),
+            lab.root().join("in-hpa").join(f),
+        );
+        let (ma, mb) = (
+            std::fs::metadata(&a).unwrap(),
+            std::fs::metadata(&b).unwrap(),
+        );
+        assert_eq!(
+            ma.permissions().mode() & 0o7777,
+            mb.permissions().mode() & 0o7777,
+            "{f} mode"
+        );
     }
 }
 
 /// Starts fetching pxelinux.0 (blksize 1468) from 192.168.0.1 in the client
 /// namespace and pauses after block 3 until told to go on; returns the
 /// thread (yielding the bytes received), the "paused" signal and the "go on" sender.
-fn paused_fetch(lab: &Lab) -> (std::thread::JoinHandle<Vec<u8>>, std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<()>) {
+fn paused_fetch(
+    lab: &Lab,
+) -> (
+    std::thread::JoinHandle<Vec<u8>>,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
     let (to_main, from_client) = std::sync::mpsc::channel::<()>();
     let (to_client, from_main) = std::sync::mpsc::channel::<()>();
     let path = format!("/var/run/netns/{}", lab.cli.name());
@@ -1020,7 +1637,11 @@ fn paused_fetch(lab: &Lab) -> (std::thread::JoinHandle<Vec<u8>>, std::sync::mpsc
         nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
         let s = UdpSocket::bind("0.0.0.0:0").unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s.send_to(&rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]), "192.168.0.1:69").unwrap();
+        s.send_to(
+            &rrq(b"pxelinux.0", "octet", &[("blksize", "1468")]),
+            "192.168.0.1:69",
+        )
+        .unwrap();
         let mut buf = vec![0u8; 2000];
         let (_, tid) = s.recv_from(&mut buf).expect("OACK");
         s.send_to(&[0, 4, 0, 0], tid).unwrap();
@@ -1062,13 +1683,26 @@ fn standalone_sigterm_lets_running_transfers_finish() {
     let sink = SyslogSink::new().unwrap();
     let mut d = lab.ours("192.168.0.1", &[], &sink);
     let (client, from_client, to_client) = paused_fetch(&lab);
-    from_client.recv_timeout(Duration::from_secs(30)).expect("transfer started");
+    from_client
+        .recv_timeout(Duration::from_secs(30))
+        .expect("transfer started");
     d.signal(libc::SIGTERM).unwrap();
-    assert!(d.wait_exit(READY).is_some_and(|s| s.success()), "the listener did not exit 0");
-    assert!(wait_until(READY, || !lab.srv.udp_ports().contains(&69)), "port 69 still bound");
+    assert!(
+        d.wait_exit(READY).is_some_and(|s| s.success()),
+        "the listener did not exit 0"
+    );
+    assert!(
+        wait_until(READY, || !lab.srv.udp_ports().contains(&69)),
+        "port 69 still bound"
+    );
     to_client.send(()).unwrap();
     let data = client.join().unwrap();
-    assert!(data == boot, "the running transfer did not finish ({} of {} bytes)", data.len(), boot.len());
+    assert!(
+        data == boot,
+        "the running transfer did not finish ({} of {} bytes)",
+        data.len(),
+        boot.len()
+    );
 }
 
 /// A vanished client never stalls the others: with 50 transfers whose

@@ -13,7 +13,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 pub enum OpenMode {
     Read,
     /// Write-only; `create` adds O_CREAT, `truncate` O_TRUNC; new files get `0666 & !umask`.
-    Write { create: bool, truncate: bool },
+    Write {
+        create: bool,
+        truncate: bool,
+    },
 }
 
 fn flags(mode: OpenMode) -> libc::c_int {
@@ -47,7 +50,11 @@ pub fn open_in_root(root: &File, path: &[u8], mode: OpenMode) -> io::Result<File
     let c = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
     let how = OpenHow {
         flags: flags(mode) as u64,
-        mode: if matches!(mode, OpenMode::Write { create: true, .. }) { 0o666 } else { 0 },
+        mode: if matches!(mode, OpenMode::Write { create: true, .. }) {
+            0o666
+        } else {
+            0
+        },
         resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
     };
     loop {
@@ -91,7 +98,13 @@ pub fn open_plain(path: &[u8], mode: OpenMode) -> io::Result<File> {
 pub fn open_at(dir: &File, name: &[u8]) -> io::Result<File> {
     let c = CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
     // SAFETY: openat(2) with a valid directory fd and a NUL-terminated name; the fd is owned below.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -139,11 +152,16 @@ mod tests {
         std::os::unix::fs::symlink("/sub/f", root.join("abs")).unwrap();
         std::os::unix::fs::symlink("../secret", root.join("esc")).unwrap();
         let r = File::open(&root).unwrap();
-        let read = |p: &[u8]| open_in_root(&r, p, OpenMode::Read).map(|f| std::io::read_to_string(f).unwrap());
+        let read = |p: &[u8]| {
+            open_in_root(&r, p, OpenMode::Read).map(|f| std::io::read_to_string(f).unwrap())
+        };
         assert_eq!(read(b"/sub/f").unwrap(), "in");
         assert_eq!(read(b"sub/../sub/f").unwrap(), "in");
         assert_eq!(read(b"abs").unwrap(), "in");
-        assert_eq!(read(b"../secret").unwrap_err().raw_os_error(), Some(libc::ENOENT));
+        assert_eq!(
+            read(b"../secret").unwrap_err().raw_os_error(),
+            Some(libc::ENOENT)
+        );
         assert_eq!(read(b"esc").unwrap_err().raw_os_error(), Some(libc::ENOENT));
     }
 }

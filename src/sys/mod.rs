@@ -7,11 +7,11 @@
 
 pub mod clock;
 pub mod daemon;
-pub mod icmp;
-pub mod packet;
 pub mod epoll;
 pub mod fsys;
+pub mod icmp;
 pub mod inet;
+pub mod packet;
 pub mod pidfile;
 pub mod privilege;
 pub mod process;

@@ -26,7 +26,12 @@ pub fn fork_single_threaded() -> io::Result<Forked> {
 /// Sets SIGCHLD to SIG_IGN: exited children are reaped by the kernel and never linger as zombies.
 pub fn ignore_sigchld() -> io::Result<()> {
     // SAFETY: installing SIG_IGN runs no handler code (signal(2)).
-    unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGCHLD, nix::sys::signal::SigHandler::SigIgn) }
-        .map(|_| ())
-        .map_err(io::Error::from)
+    unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGCHLD,
+            nix::sys::signal::SigHandler::SigIgn,
+        )
+    }
+    .map(|_| ())
+    .map_err(io::Error::from)
 }

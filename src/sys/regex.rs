@@ -53,7 +53,10 @@ impl Regex {
     /// Matches `text` (which must not contain NUL); returns the captures of the first match.
     pub fn captures(&self, text: &[u8]) -> Option<Captures> {
         let c = CString::new(text).ok()?;
-        let mut m: [libc::regmatch_t; 10] = [libc::regmatch_t { rm_so: -1, rm_eo: -1 }; 10];
+        let mut m: [libc::regmatch_t; 10] = [libc::regmatch_t {
+            rm_so: -1,
+            rm_eo: -1,
+        }; 10];
         // SAFETY: the regex was compiled by regcomp; `m` has room for 10 matches as stated.
         let rc = unsafe { libc::regexec(&*self.re, c.as_ptr(), m.len(), m.as_mut_ptr(), 0) };
         if rc != 0 {
@@ -88,7 +91,10 @@ mod tests {
         assert_eq!(c[1], Some((0, 8)));
         assert_eq!(c[2], Some((9, 10)));
         assert!(re.captures(b"PXELINUX.0").is_none());
-        assert!(Regex::new(b"^PXE", true).unwrap().captures(b"pxe").is_some());
+        assert!(Regex::new(b"^PXE", true)
+            .unwrap()
+            .captures(b"pxe")
+            .is_some());
         assert!(Regex::new(b"(", false).is_err());
     }
 }

@@ -74,10 +74,13 @@ fn parse_client(w: &str, resolve: Resolver<'_>) -> Client {
             let m = if let Ok(m) = mask.parse::<Ipv4Addr>() {
                 Some(u32::from(m))
             } else {
-                mask.parse::<u32>()
-                    .ok()
-                    .filter(|&l| l <= 32)
-                    .map(|l| if l == 0 { 0 } else { u32::MAX << (32 - l) })
+                mask.parse::<u32>().ok().filter(|&l| l <= 32).map(|l| {
+                    if l == 0 {
+                        0
+                    } else {
+                        u32::MAX << (32 - l)
+                    }
+                })
             };
             if let Some(m) = m {
                 return Client::Net(u32::from(n), m);
@@ -85,7 +88,12 @@ fn parse_client(w: &str, resolve: Resolver<'_>) -> Client {
         }
         return Client::Unknown;
     }
-    if w.starts_with('.') || w.starts_with('@') || lw == "KNOWN" || lw == "UNKNOWN" || lw == "PARANOID" {
+    if w.starts_with('.')
+        || w.starts_with('@')
+        || lw == "KNOWN"
+        || lw == "UNKNOWN"
+        || lw == "PARANOID"
+    {
         return Client::Unknown;
     }
     Client::Names(resolve(w))
@@ -119,11 +127,13 @@ fn parse_file(text: &str, resolve: Resolver<'_>) -> Vec<Rule> {
         let (d, de) = split_except(parts[0]);
         let (c, ce) = split_except(parts[1]);
         let verdict_option = parts.get(2).and_then(|o| {
-            o.split(':').map(str::trim).find_map(|w| match w.to_ascii_lowercase().as_str() {
-                "allow" => Some(true),
-                "deny" => Some(false),
-                _ => None,
-            })
+            o.split(':')
+                .map(str::trim)
+                .find_map(|w| match w.to_ascii_lowercase().as_str() {
+                    "allow" => Some(true),
+                    "deny" => Some(false),
+                    _ => None,
+                })
         });
         rules.push(Rule {
             daemons: d,
@@ -137,7 +147,8 @@ fn parse_file(text: &str, resolve: Resolver<'_>) -> Vec<Rule> {
 }
 
 fn daemon_matches(list: &[String], daemon: &str) -> bool {
-    list.iter().any(|d| d.eq_ignore_ascii_case("ALL") || d == daemon)
+    list.iter()
+        .any(|d| d.eq_ignore_ascii_case("ALL") || d == daemon)
 }
 
 /// `unknown_matches`: what a pattern we cannot evaluate counts as.
@@ -273,8 +284,27 @@ mod tests {
     use super::*;
 
     const TOKENS: &[&str] = &[
-        "ALL", "EXCEPT", ":", ",", " ", "\n", "\\\n", "#", "10.0.0.", "192.168.0.0/24", "192.168.0.0/255.255.0.0",
-        "1.2.3.4", "LOCAL", "KNOWN", ": deny", ": allow", ".example.com", "@netgroup", "/33", "in.tftpd", "bootserver",
+        "ALL",
+        "EXCEPT",
+        ":",
+        ",",
+        " ",
+        "\n",
+        "\\\n",
+        "#",
+        "10.0.0.",
+        "192.168.0.0/24",
+        "192.168.0.0/255.255.0.0",
+        "1.2.3.4",
+        "LOCAL",
+        "KNOWN",
+        ": deny",
+        ": allow",
+        ".example.com",
+        "@netgroup",
+        "/33",
+        "in.tftpd",
+        "bootserver",
     ];
 
     fn ip(s: &str) -> Ipv4Addr {
@@ -297,7 +327,13 @@ mod tests {
 
     #[test]
     fn host_names_match_their_addresses() {
-        let table = |n: &str| if n == "pxeclient" { vec![ip("10.0.0.9")] } else { vec![] };
+        let table = |n: &str| {
+            if n == "pxeclient" {
+                vec![ip("10.0.0.9")]
+            } else {
+                vec![]
+            }
+        };
         let h = HostsAccess::parse_with("", "in.tftpd: pxeclient nosuchhost\n", &table);
         assert!(!h.permits("in.tftpd", ip("10.0.0.9")));
         assert!(h.permits("in.tftpd", ip("10.0.0.8")));
@@ -326,7 +362,10 @@ mod tests {
 
     #[test]
     fn networks_prefixes_and_except() {
-        let h = HostsAccess::parse("", "in.tftpd: 192.168.0.0/255.255.255.0 EXCEPT 192.168.0.7, 10.1.\n");
+        let h = HostsAccess::parse(
+            "",
+            "in.tftpd: 192.168.0.0/255.255.255.0 EXCEPT 192.168.0.7, 10.1.\n",
+        );
         assert!(!h.permits("in.tftpd", ip("192.168.0.9")));
         assert!(h.permits("in.tftpd", ip("192.168.0.7")));
         assert!(h.permits("in.tftpd", ip("10.1.2.3")));

@@ -234,7 +234,10 @@ pub fn parse_args(args: &[String]) -> Result<Config, ConfigError> {
                 if !(512..=options::MAX_BLKSIZE as i64).contains(&n) {
                     return Err(fail(
                         EX_USAGE,
-                        format!("Bad maximum blocksize value (range 512-{}): {v}", options::MAX_BLKSIZE),
+                        format!(
+                            "Bad maximum blocksize value (range 512-{}): {v}",
+                            options::MAX_BLKSIZE
+                        ),
                     ));
                 }
                 c.max_blksize = n as u64;
@@ -256,7 +259,10 @@ pub fn parse_args(args: &[String]) -> Result<Config, ConfigError> {
             'R' => {
                 let bad = || fail(EX_USAGE, format!("Bad port range: {v}"));
                 let (a, b) = v.split_once(':').ok_or_else(bad)?;
-                let (a, b) = (a.parse::<u32>().map_err(|_| bad())?, b.parse::<u32>().map_err(|_| bad())?);
+                let (a, b) = (
+                    a.parse::<u32>().map_err(|_| bad())?,
+                    b.parse::<u32>().map_err(|_| bad())?,
+                );
                 if b >= 65535 || a > b {
                     return Err(bad());
                 }
@@ -272,7 +278,8 @@ pub fn parse_args(args: &[String]) -> Result<Config, ConfigError> {
             }
             'u' => c.user = v,
             'U' => {
-                let m = u32::from_str_radix(&v, 8).map_err(|_| fail(EX_USAGE, format!("Invalid umask: {v}")))?;
+                let m = u32::from_str_radix(&v, 8)
+                    .map_err(|_| fail(EX_USAGE, format!("Invalid umask: {v}")))?;
                 if m > 0o777 {
                     return Err(fail(EX_USAGE, format!("Invalid umask: {v}")));
                 }
@@ -319,7 +326,17 @@ mod tests {
 
     #[test]
     fn bundled_attached_and_long_flags() {
-        let c = p(&["-vvLs", "-unobody", "-a", "10.0.0.1:69", "--refuse", "TSIZE", "--verbosity=4", "/r"]).unwrap();
+        let c = p(&[
+            "-vvLs",
+            "-unobody",
+            "-a",
+            "10.0.0.1:69",
+            "--refuse",
+            "TSIZE",
+            "--verbosity=4",
+            "/r",
+        ])
+        .unwrap();
         assert_eq!(c.verbosity, 4);
         assert!(c.standalone && c.foreground && c.secure);
         assert_eq!(c.refused, vec!["tsize"]);
@@ -335,7 +352,10 @@ mod tests {
         assert_eq!(e(&["-s"]).message, "no -s directory");
         assert_eq!(e(&["-s", "a", "b"]).message, "too many -s directories");
         assert_eq!(e(&["-T", "5"]).message, "Bad timeout value: 5");
-        assert_eq!(e(&["-B", "70000"]).message, "Bad maximum blocksize value (range 512-65464): 70000");
+        assert_eq!(
+            e(&["-B", "70000"]).message,
+            "Bad maximum blocksize value (range 512-65464): 70000"
+        );
         assert_eq!(e(&["-R", "9:8"]).message, "Bad port range: 9:8");
         assert_eq!(e(&["-U", "9"]).message, "Invalid umask: 9");
         assert_eq!(e(&["-r", "foo"]).message, "Unknown option: foo");

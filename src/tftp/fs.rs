@@ -122,7 +122,8 @@ impl FileAccess {
             if meta.mode() & 0o002 == 0 {
                 return Err(Nak::new(2, "File must have global write permissions"));
             }
-            f.set_len(0).map_err(|_| Nak::new(2, "Cannot reset file size"))?;
+            f.set_len(0)
+                .map_err(|_| Nak::new(2, "Cannot reset file size"))?;
         }
         Ok(f)
     }
@@ -186,7 +187,10 @@ mod tests {
             Nak::new(2, "File must have global write permissions")
         );
         assert!(acc.open_write(b"drop").is_ok());
-        assert_eq!(acc.open_write(b"new").unwrap_err(), Nak::new(1, "File not found"));
+        assert_eq!(
+            acc.open_write(b"new").unwrap_err(),
+            Nak::new(1, "File not found")
+        );
         let p = FileAccess::secure(File::open(d.path().join("root")).unwrap(), true, true);
         assert!(p.open_read(b"private").is_ok());
         assert!(p.open_write(b"new").is_ok());

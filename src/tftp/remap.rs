@@ -47,7 +47,9 @@ pub enum Outcome {
     /// An `a` rule matched: error 2 with this text.
     Denied(Vec<u8>),
     /// More than 1024 steps: error 2 `Remap table failure`; the last name is kept for the log.
-    Loop { last: Vec<u8> },
+    Loop {
+        last: Vec<u8>,
+    },
 }
 
 /// A peer-supplied name made safe for syslog the way tftp-hpa's log lines
@@ -141,7 +143,9 @@ pub fn parse(text: &[u8]) -> Result<RemapTable, Vec<String>> {
             continue;
         }
         if ops.invert && ops.replace {
-            errors.push(format!("r rules cannot be inverted, line {lineno}: {shown}"));
+            errors.push(format!(
+                "r rules cannot be inverted, line {lineno}: {shown}"
+            ));
             continue;
         }
         let Some(pattern) = f.get(1) else {
@@ -199,7 +203,11 @@ fn expand(pattern: &[u8], input: &[u8], caps: &Captures, client: Ipv4Addr) -> Ve
                 }
             }
             b'i' => push(&mut out, client.to_string().as_bytes(), case),
-            b'x' => push(&mut out, format!("{:08X}", u32::from(client)).as_bytes(), case),
+            b'x' => push(
+                &mut out,
+                format!("{:08X}", u32::from(client)).as_bytes(),
+                case,
+            ),
             b'U' => case = Case::Upper,
             b'L' => case = Case::Lower,
             b'E' => case = Case::Keep,
@@ -227,7 +235,13 @@ impl RemapTable {
     }
 
     /// Applies the rules to `name`; `trace` receives the verbosity-3 log lines.
-    pub fn apply(&self, name: &[u8], dir: Direction, client: Ipv4Addr, trace: &mut dyn FnMut(String)) -> Outcome {
+    pub fn apply(
+        &self,
+        name: &[u8],
+        dir: Direction,
+        client: Ipv4Addr,
+        trace: &mut dyn FnMut(String),
+    ) -> Outcome {
         let show = |b: &[u8]| log_safe(b);
         let mut cur = name.to_vec();
         trace(format!("remap: input: {}", show(&cur)));
@@ -236,7 +250,9 @@ impl RemapTable {
         'rules: while i < self.rules.len() {
             let rule = &self.rules[i];
             let o = rule.ops;
-            let skip = (o.get_only && dir != Direction::Read) || (o.put_only && dir != Direction::Write) || o.ipv6_only;
+            let skip = (o.get_only && dir != Direction::Read)
+                || (o.put_only && dir != Direction::Write)
+                || o.ipv6_only;
             if skip {
                 i += 1;
                 continue;
@@ -306,14 +322,26 @@ mod tests {
 
     #[test]
     fn strips_the_tftpboot_prefix() {
-        assert_eq!(map("r ^/tftpboot/ ", "/tftpboot/pxelinux.0"), name("pxelinux.0"));
-        assert_eq!(map("r ^/tftpboot/ /", "/tftpboot/pxelinux.0"), name("/pxelinux.0"));
-        assert_eq!(map("r ^/tftpboot/(.*) \\1 # comment", "/tftpboot/pxelinux.0"), name("pxelinux.0"));
+        assert_eq!(
+            map("r ^/tftpboot/ ", "/tftpboot/pxelinux.0"),
+            name("pxelinux.0")
+        );
+        assert_eq!(
+            map("r ^/tftpboot/ /", "/tftpboot/pxelinux.0"),
+            name("/pxelinux.0")
+        );
+        assert_eq!(
+            map("r ^/tftpboot/(.*) \\1 # comment", "/tftpboot/pxelinux.0"),
+            name("pxelinux.0")
+        );
     }
 
     #[test]
     fn escapes_groups_ip_and_case() {
-        assert_eq!(map("r ^(.*)$ \\i/\\x/\\U\\1\\E!", "ab"), name("10.77.0.20/0A4D0014/AB!"));
+        assert_eq!(
+            map("r ^(.*)$ \\i/\\x/\\U\\1\\E!", "ab"),
+            name("10.77.0.20/0A4D0014/AB!")
+        );
         assert_eq!(map("ri ^PXE pxe", "PxElinux"), name("pxelinux"));
         assert_eq!(map("rg \\\\ /", "a\\b\\c"), name("a/b/c"));
         assert_eq!(map("r x a\\ b", "x"), name("a b"));
@@ -322,9 +350,18 @@ mod tests {
     #[test]
     fn abort_uses_the_replacement_as_text() {
         // `away` is a third field, so only `Go` is the replacement (observed).
-        assert_eq!(map("a \\.\\./ Go away", "..//etc"), Outcome::Denied(b"Go/etc".to_vec()));
-        assert_eq!(map("a secret", "my-secret"), Outcome::Denied(b"Access denied".to_vec()));
-        assert_eq!(map("a~ ^pxe", "other"), Outcome::Denied(b"Access denied".to_vec()));
+        assert_eq!(
+            map("a \\.\\./ Go away", "..//etc"),
+            Outcome::Denied(b"Go/etc".to_vec())
+        );
+        assert_eq!(
+            map("a secret", "my-secret"),
+            Outcome::Denied(b"Access denied".to_vec())
+        );
+        assert_eq!(
+            map("a~ ^pxe", "other"),
+            Outcome::Denied(b"Access denied".to_vec())
+        );
         assert_eq!(map("a~ ^pxe", "pxelinux.0"), name("pxelinux.0"));
     }
 
@@ -340,14 +377,23 @@ mod tests {
     #[test]
     fn g_and_p_rules_select_the_direction() {
         let t = parse(b"rG a b\nrP a c").unwrap();
-        assert_eq!(t.apply(b"a", Direction::Write, CLIENT, &mut |_| {}), name("c"));
-        assert_eq!(t.apply(b"a", Direction::Read, CLIENT, &mut |_| {}), name("b"));
+        assert_eq!(
+            t.apply(b"a", Direction::Write, CLIENT, &mut |_| {}),
+            name("c")
+        );
+        assert_eq!(
+            t.apply(b"a", Direction::Read, CLIENT, &mut |_| {}),
+            name("b")
+        );
     }
 
     #[test]
     fn load_errors_have_tftp_hpa_texts() {
         let e = parse(b"rz a b\n~r a b\nr\nr ( x\n\n# only a comment\n").unwrap_err();
-        assert_eq!(e[0], "Remap command \"rz\" on line 1 contains invalid char \"z\"");
+        assert_eq!(
+            e[0],
+            "Remap command \"rz\" on line 1 contains invalid char \"z\""
+        );
         assert_eq!(e[1], "r rules cannot be inverted, line 2: ~r a b");
         assert_eq!(e[2], "No regex on remap line 3: r");
         assert!(e[3].starts_with("Bad regex in remap line 4: "), "{}", e[3]);
@@ -379,10 +425,16 @@ mod tests {
     fn trace_lines_follow_t_log_1() {
         let t = parse(b"r ^/tftpboot/ \ne x").unwrap();
         let mut lines = Vec::new();
-        t.apply(b"/tftpboot/x", Direction::Read, CLIENT, &mut |l| lines.push(l));
+        t.apply(b"/tftpboot/x", Direction::Read, CLIENT, &mut |l| {
+            lines.push(l)
+        });
         assert_eq!(
             lines,
-            vec!["remap: input: /tftpboot/x", "remap: rule 0: rewrite: x", "remap: rule 1: exit"]
+            vec![
+                "remap: input: /tftpboot/x",
+                "remap: rule 0: rewrite: x",
+                "remap: rule 1: exit"
+            ]
         );
     }
 }

@@ -23,7 +23,10 @@ pub enum Step {
     /// The transfer completed.
     Finished,
     /// The transfer ended early; send `reply` if any. `log` is a warning for syslog.
-    Failed { reply: Option<(u16, String)>, log: Option<String> },
+    Failed {
+        reply: Option<(u16, String)>,
+        log: Option<String>,
+    },
 }
 
 /// Where a read transfer's bytes come from.
@@ -221,7 +224,10 @@ pub struct Sender {
 
 impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sender").field("p", &self.p).field("acked", &self.acked).finish()
+        f.debug_struct("Sender")
+            .field("p", &self.p)
+            .field("acked", &self.acked)
+            .finish()
     }
 }
 
@@ -255,7 +261,11 @@ impl Sender {
         if self.sending_oack {
             return self.oack.as_deref().into_iter().collect();
         }
-        self.inflight.iter().skip(self.send_from).map(Vec::as_slice).collect()
+        self.inflight
+            .iter()
+            .skip(self.send_from)
+            .map(Vec::as_slice)
+            .collect()
     }
 
     /// The current retransmission timeout in µs.
@@ -324,7 +334,9 @@ impl Sender {
             }
             Some(ERROR) => Step::Failed {
                 reply: None,
-                log: self.sending_oack.then(|| "tftp: client does not accept options".to_string()),
+                log: self
+                    .sending_oack
+                    .then(|| "tftp: client does not accept options".to_string()),
             },
             _ => Step::Ignore,
         }
@@ -333,7 +345,10 @@ impl Sender {
     /// The timer ran out.
     pub fn on_timeout(&mut self) -> Step {
         if !self.backoff.expired() {
-            return Step::Failed { reply: None, log: None };
+            return Step::Failed {
+                reply: None,
+                log: None,
+            };
         }
         self.send_from = 0;
         Step::Send
@@ -354,7 +369,10 @@ pub struct Receiver {
 
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver").field("p", &self.p).field("expected", &self.expected).finish()
+        f.debug_struct("Receiver")
+            .field("p", &self.p)
+            .field("expected", &self.expected)
+            .finish()
     }
 }
 
@@ -444,7 +462,10 @@ impl Receiver {
                         if let Err(e) = s.write_block(data) {
                             return Step::Failed {
                                 reply: Some(write_error(&e)),
-                                log: Some(format!("tftpd: write: {}", crate::sys::fsys::error_text(&e))),
+                                log: Some(format!(
+                                    "tftpd: write: {}",
+                                    crate::sys::fsys::error_text(&e)
+                                )),
                             };
                         }
                     }
@@ -470,7 +491,10 @@ impl Receiver {
                     Step::Ignore
                 }
             }
-            Some(ERROR) => Step::Failed { reply: None, log: None },
+            Some(ERROR) => Step::Failed {
+                reply: None,
+                log: None,
+            },
             _ => Step::Ignore,
         }
     }
@@ -481,7 +505,10 @@ impl Receiver {
             return Step::Finished;
         }
         if !self.backoff.expired() {
-            return Step::Failed { reply: None, log: None };
+            return Step::Failed {
+                reply: None,
+                log: None,
+            };
         }
         Step::Send
     }
@@ -509,7 +536,9 @@ mod tests {
     }
 
     fn blocks(out: &[&[u8]]) -> Vec<u16> {
-        out.iter().map(|p| u16::from_be_bytes([p[2], p[3]])).collect()
+        out.iter()
+            .map(|p| u16::from_be_bytes([p[2], p[3]]))
+            .collect()
     }
 
     fn mem(data: &[u8]) -> Box<dyn Source> {
@@ -554,12 +583,20 @@ mod tests {
 
     #[test]
     fn oack_waits_for_ack_zero_and_error_means_no_options() {
-        let mut s = Sender::new(mem(b"abc"), params(512, 1), Some(b"\x00\x06tsize\x003\x00".to_vec()));
+        let mut s = Sender::new(
+            mem(b"abc"),
+            params(512, 1),
+            Some(b"\x00\x06tsize\x003\x00".to_vec()),
+        );
         assert_eq!(s.start(), Step::Send);
         assert_eq!(s.outbox()[0][1], 6);
         assert_eq!(s.on_packet(&ack(0)), Step::Send);
         assert_eq!(blocks(&s.outbox()), vec![1]);
-        let mut s = Sender::new(mem(b"abc"), params(512, 1), Some(b"\x00\x06tsize\x003\x00".to_vec()));
+        let mut s = Sender::new(
+            mem(b"abc"),
+            params(512, 1),
+            Some(b"\x00\x06tsize\x003\x00".to_vec()),
+        );
         s.start();
         let e = wire::error_packet(8, "no");
         assert_eq!(

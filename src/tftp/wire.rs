@@ -92,8 +92,12 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             DecodeErrorKind::Truncated => write!(f, "truncated packet at byte {}", self.offset),
-            DecodeErrorKind::UnknownOpcode(op) => write!(f, "unknown opcode {op} at byte {}", self.offset),
-            DecodeErrorKind::NotNullTerminated => write!(f, "request not null-terminated at byte {}", self.offset),
+            DecodeErrorKind::UnknownOpcode(op) => {
+                write!(f, "unknown opcode {op} at byte {}", self.offset)
+            }
+            DecodeErrorKind::NotNullTerminated => {
+                write!(f, "request not null-terminated at byte {}", self.offset)
+            }
             DecodeErrorKind::MissingMode => write!(f, "missing mode at byte {}", self.offset),
             DecodeErrorKind::UnknownMode => write!(f, "unknown mode at byte {}", self.offset),
         }
@@ -117,7 +121,11 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
     let body = &buf[2..];
     match op {
         RRQ | WRQ => {
-            let dir = if op == RRQ { Direction::Read } else { Direction::Write };
+            let dir = if op == RRQ {
+                Direction::Read
+            } else {
+                Direction::Write
+            };
             decode_request(dir, body).map(Packet::Request)
         }
         DATA => {
@@ -127,7 +135,9 @@ pub fn decode(buf: &[u8]) -> Result<Packet, DecodeError> {
                 data: body[2..].to_vec(),
             })
         }
-        ACK => Ok(Packet::Ack { block: block_of(body)? }),
+        ACK => Ok(Packet::Ack {
+            block: block_of(body)?,
+        }),
         ERROR => {
             let code = block_of(body)?;
             let rest = &body[2..];
@@ -170,7 +180,10 @@ fn split_fields(body: &[u8]) -> Vec<&[u8]> {
 }
 
 fn pairs(strings: &[&[u8]]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    strings.chunks_exact(2).map(|p| (p[0].to_vec(), p[1].to_vec())).collect()
+    strings
+        .chunks_exact(2)
+        .map(|p| (p[0].to_vec(), p[1].to_vec()))
+        .collect()
 }
 
 fn decode_request(direction: Direction, body: &[u8]) -> Result<Request, DecodeError> {
@@ -181,7 +194,10 @@ fn decode_request(direction: Direction, body: &[u8]) -> Result<Request, DecodeEr
     }
     let fields = split_fields(body);
     if fields.len() < 2 {
-        return Err(err(DecodeErrorKind::MissingMode, 2 + fields.first().map_or(0, |f| f.len() + 1)));
+        return Err(err(
+            DecodeErrorKind::MissingMode,
+            2 + fields.first().map_or(0, |f| f.len() + 1),
+        ));
     }
     let mode = match fields[1].to_ascii_lowercase().as_slice() {
         b"netascii" => Mode::Netascii,
@@ -200,11 +216,13 @@ fn decode_request(direction: Direction, body: &[u8]) -> Result<Request, DecodeEr
 pub fn encode(p: &Packet, out: &mut Vec<u8>) {
     match p {
         Packet::Request(r) => {
-            out.extend_from_slice(&match r.direction {
-                Direction::Read => RRQ,
-                Direction::Write => WRQ,
-            }
-            .to_be_bytes());
+            out.extend_from_slice(
+                &match r.direction {
+                    Direction::Read => RRQ,
+                    Direction::Write => WRQ,
+                }
+                .to_be_bytes(),
+            );
             out.extend_from_slice(&r.filename);
             out.push(0);
             out.extend_from_slice(match r.mode {
@@ -276,7 +294,9 @@ mod tests {
         // Captured shape of a PXE ROM's tsize probe.
         let raw = b"\x00\x01pxelinux.0\x00octet\x00tsize\x000\x00blksize\x001456\x00";
         let p = decode(raw).unwrap();
-        let Packet::Request(r) = &p else { panic!("{p:?}") };
+        let Packet::Request(r) = &p else {
+            panic!("{p:?}")
+        };
         assert_eq!(r.filename, b"pxelinux.0");
         assert_eq!(r.mode, Mode::Octet);
         assert_eq!(r.options.len(), 2);
@@ -294,19 +314,31 @@ mod tests {
         assert_eq!(e(b"\x00\x01a\x00\x00"), Some("Missing mode"));
         assert_eq!(e(b"\x00\x01\x00octet\x00"), Some("Missing mode"));
         assert_eq!(e(b"\x00\x01a\x00mail\x00"), Some("Unknown mode"));
-        assert_eq!(e(b"\x00\x01a\x00octet\x00junk"), Some("Request not null-terminated"));
-        assert_eq!(decode(b"\x01").unwrap_err().kind, DecodeErrorKind::Truncated);
-        assert_eq!(decode(b"\x00\x09a\x00").unwrap_err().kind, DecodeErrorKind::UnknownOpcode(9));
+        assert_eq!(
+            e(b"\x00\x01a\x00octet\x00junk"),
+            Some("Request not null-terminated")
+        );
+        assert_eq!(
+            decode(b"\x01").unwrap_err().kind,
+            DecodeErrorKind::Truncated
+        );
+        assert_eq!(
+            decode(b"\x00\x09a\x00").unwrap_err().kind,
+            DecodeErrorKind::UnknownOpcode(9)
+        );
         assert_eq!(decode(b"\x00\x04\x00").unwrap_err().offset, 3);
     }
 
     #[test]
     fn options_stop_at_empty_field_and_drop_a_dangling_name() {
-        let Ok(Packet::Request(r)) = decode(b"\x00\x01a\x00OCTET\x00blksize\x00600\x00tsize\x00") else {
+        let Ok(Packet::Request(r)) = decode(b"\x00\x01a\x00OCTET\x00blksize\x00600\x00tsize\x00")
+        else {
             panic!()
         };
         assert_eq!(r.options, vec![(b"blksize".to_vec(), b"600".to_vec())]);
-        let Ok(Packet::Request(r)) = decode(b"\x00\x01a\x00octet\x00blksize\x00600\x00\x00tsize\x000\x00") else {
+        let Ok(Packet::Request(r)) =
+            decode(b"\x00\x01a\x00octet\x00blksize\x00600\x00\x00tsize\x000\x00")
+        else {
             panic!()
         };
         assert_eq!(r.options.len(), 1);

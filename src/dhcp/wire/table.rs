@@ -229,6 +229,7 @@ pub static STANDARD: &[OptionDef] = &[
     def(119, "domain-search", One(DomainList)),
     def(124, "vivco", Encapsulated),
     def(125, "vivso", Encapsulated),
+    def(136, "pana-agent", Array(IpAddress)),
     def(137, "v4-lost", One(DomainName)),
     def(138, "capwap-ac-v4", Array(IpAddress)),
     def(141, "sip-ua-cs-domains", One(DomainList)),
