@@ -24,7 +24,15 @@ impl Supervisor {
             let a = &self.services[idx];
             match &a.sock {
                 Some(Listener::Stream(l)) if !a.svc.wait => match l.accept() {
-                    Ok((s, addr)) => (Some(s), addr),
+                    Ok((s, addr)) => {
+                        // flags NODELAY and KEEPALIVE apply to the connection the server gets.
+                        crate::sys::inet::set_stream_options(
+                            &s,
+                            a.svc.flags.nodelay,
+                            a.svc.flags.keepalive,
+                        );
+                        (Some(s), addr)
+                    }
                     Err(e) => {
                         // EMFILE (24) / ENFILE (23): xinetd deactivates the service like cps does.
                         if matches!(e.raw_os_error(), Some(23) | Some(24)) {
