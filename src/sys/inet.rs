@@ -34,7 +34,7 @@ pub fn bind(addr: SocketAddr, stream: bool, v6only: bool, backlog: i32) -> io::R
 }
 
 /// Sets TCP_NODELAY / SO_KEEPALIVE on an accepted connection (xinetd's flags).
-pub fn set_stream_options(fd: &OwnedFd, nodelay: bool, keepalive: bool) {
+pub fn set_stream_options<F: std::os::fd::AsFd>(fd: &F, nodelay: bool, keepalive: bool) {
     if nodelay {
         let _ = socket::setsockopt(fd, sockopt::TcpNoDelay, &true);
     }

@@ -955,14 +955,14 @@ fn complete(
         );
     };
     if types.rpc || d.rpc {
-        ctx.err(
+        ctx.warn(
             head,
             format!("Service {id}: RPC services are not supported by this xinetd - DISABLING"),
         );
         return None;
     }
     if types.tcpmux || types.tcpmuxplus {
-        ctx.err(
+        ctx.warn(
             head,
             format!("Service {id}: TCPMUX services are not supported by this xinetd - DISABLING"),
         );
