@@ -6,18 +6,14 @@ use crate::harness::*;
 use pxesuite::lab::boot::{self, Firmware, Impl, LabConfig, Step};
 use std::time::Duration;
 
-fn lab_config(firmware: Firmware) -> LabConfig {
+fn lab_config(firmware: Firmware, xinetd: Impl, tftpd: Impl) -> LabConfig {
     LabConfig {
         firmware,
-        our_bin_dir: ours("in.tftpd")
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_default(),
+        our_bin_dir: ours("in.tftpd").parent().map(|p| p.to_path_buf()).unwrap_or_default(),
         timeout: Duration::from_secs(400),
-        // the real peers until our servers land
         dhcpd: Impl::Real,
-        xinetd: Impl::Real,
-        tftpd: Impl::Real,
+        xinetd,
+        tftpd,
         ..LabConfig::default()
     }
 }
@@ -55,11 +51,16 @@ fn run_lab(cfg: &LabConfig) -> Option<boot::LabReport> {
     Some(report)
 }
 
-fn assert_real_peers(report: &boot::LabReport) {
+/// Which program ran each component, and that each answered its step.
+fn assert_components(report: &boot::LabReport, xinetd: Impl, tftpd: Impl) {
     let comp: std::collections::BTreeMap<_, _> = report.components.iter().cloned().collect();
     assert!(comp["dhcpd"].starts_with("ISC dhcpd"), "{comp:?}");
-    assert!(comp["xinetd"].starts_with("xinetd 2.3"), "{comp:?}");
-    assert!(comp["in.tftpd"].starts_with("tftpd-hpa"), "{comp:?}");
+    let is = |name: &str, imp: Impl, real: &str| match imp {
+        Impl::Ours => comp[name].starts_with("pxesuite (") && comp[name].contains(&format!("/{name} ")) || comp[name].ends_with(&format!("/{name})")),
+        Impl::Real => comp[name].starts_with(real),
+    };
+    assert!(is("xinetd", xinetd, "xinetd 2.3"), "{comp:?}");
+    assert!(is("in.tftpd", tftpd, "tftpd-hpa"), "{comp:?}");
     // dhcpd answered, xinetd started the TFTP server, which served the NBP
     assert!(report
         .steps
@@ -71,13 +72,28 @@ fn assert_real_peers(report: &boot::LabReport) {
         .any(|s| matches!(s, Step::Xinetd(m) if m.starts_with("START: tftp"))));
 }
 
-/// The seed's deployment, BIOS: pxelinux.0, ldlinux.c32, then the P-CFG search
-/// down to `default`, then the label's kernel and initrd.
+/// The seed's deployment, BIOS, through the real peers: pxelinux.0,
+/// ldlinux.c32, then the P-CFG search down to `default`, then the label's
+/// kernel and initrd.
 #[test]
 fn lab_bios_boots_through_the_real_peers_with_the_seed_search_order() {
-    let cfg = lab_config(Firmware::Bios);
+    let cfg = lab_config(Firmware::Bios, Impl::Real, Impl::Real);
     let Some(report) = run_lab(&cfg) else { return };
-    assert_real_peers(&report);
+    assert_components(&report, Impl::Real, Impl::Real);
+    assert_seed_search_order(&report);
+}
+
+/// The lab's default: pxesuite's xinetd and in.tftpd (ISC dhcpd until ours
+/// lands), BIOS, the same boot path as with the real peers.
+#[test]
+fn lab_default_bios_boots_through_our_xinetd_and_in_tftpd() {
+    let cfg = lab_config(Firmware::Bios, Impl::Ours, Impl::Ours);
+    let Some(report) = run_lab(&cfg) else { return };
+    assert_components(&report, Impl::Ours, Impl::Ours);
+    assert_seed_search_order(&report);
+}
+
+fn assert_seed_search_order(report: &boot::LabReport) {
     assert_eq!(report.label.as_deref(), Some("linux"));
     let files = tftp_files(&report.steps);
     let names: Vec<&str> = files.iter().map(|(f, _)| f.as_str()).collect();
@@ -100,18 +116,19 @@ fn lab_bios_boots_through_the_real_peers_with_the_seed_search_order() {
     );
     assert!(files.contains(&("vmlinuz".to_string(), true)));
     assert!(files.contains(&("initrd.img".to_string(), true)));
-    let marker = report.marker.unwrap_or_default();
+    let marker = report.marker.clone().unwrap_or_default();
     assert!(marker.contains("BOOTIF=01-52-54-00-12-34-56"), "{marker}");
 }
 
-/// A hex-IP prefix config (`C0A800`, all of 192.168.0.x) is found before `default`.
+/// A hex-IP prefix config (`C0A800`, all of 192.168.0.x) is found before
+/// `default`; our in.tftpd under the real xinetd.
 #[test]
-fn lab_bios_hex_ip_config_wins_over_default() {
-    let mut cfg = lab_config(Firmware::Bios);
+fn lab_bios_our_in_tftpd_under_real_xinetd_finds_the_hex_ip_config() {
+    let mut cfg = lab_config(Firmware::Bios, Impl::Real, Impl::Ours);
     cfg.hex_ip = Some("C0A800".into());
     cfg.mac = [0x52, 0x54, 0x00, 0xab, 0xcd, 0x01];
     let Some(report) = run_lab(&cfg) else { return };
-    assert_real_peers(&report);
+    assert_components(&report, Impl::Real, Impl::Ours);
     assert_eq!(report.label.as_deref(), Some("hexip"));
     let files = tftp_files(&report.steps);
     assert!(
@@ -124,14 +141,30 @@ fn lab_bios_hex_ip_config_wins_over_default() {
     );
 }
 
-/// UEFI (OVMF + iPXE): the client's architecture (option 93 = 7) selects
-/// syslinux.efi, which finds the per-MAC config.
+/// UEFI (OVMF + iPXE) through the real peers: the client's architecture
+/// (option 93 = 7) selects syslinux.efi, which finds the per-MAC config.
 #[test]
-fn lab_uefi_boots_syslinux_efi_with_a_per_mac_config() {
-    let mut cfg = lab_config(Firmware::Uefi);
+fn lab_uefi_boots_syslinux_efi_through_the_real_peers() {
+    uefi_per_mac(Impl::Real, Impl::Real);
+}
+
+/// UEFI with our in.tftpd under the real xinetd.
+#[test]
+fn lab_uefi_our_in_tftpd_under_real_xinetd() {
+    uefi_per_mac(Impl::Real, Impl::Ours);
+}
+
+/// UEFI with the lab's default: our xinetd and our in.tftpd.
+#[test]
+fn lab_default_uefi_boots_through_our_xinetd_and_in_tftpd() {
+    uefi_per_mac(Impl::Ours, Impl::Ours);
+}
+
+fn uefi_per_mac(xinetd: Impl, tftpd: Impl) {
+    let mut cfg = lab_config(Firmware::Uefi, xinetd, tftpd);
     cfg.per_mac = true;
     let Some(report) = run_lab(&cfg) else { return };
-    assert_real_peers(&report);
+    assert_components(&report, xinetd, tftpd);
     assert_eq!(report.label.as_deref(), Some("permac"));
     let files = tftp_files(&report.steps);
     assert_eq!(

@@ -9,4 +9,4 @@ bash tests/deps.sh
 cargo build --locked --release --bins
 # Cargo cannot name a binary in.tftpd: link it under its drop-in name.
 ln -sfn in-tftpd target/release/in.tftpd
-exec target/release/pxesuite-lab --bin-dir target/release "$@"
+exec target/release/pxesuite-lab --bin-dir "$PWD/target/release" "$@"

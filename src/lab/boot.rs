@@ -62,9 +62,10 @@ impl Default for LabConfig {
             mac: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56],
             per_mac: false,
             hex_ip: None,
+            // Each component defaults to pxesuite's once its replacement has landed.
             dhcpd: Impl::Real,
-            xinetd: Impl::Real,
-            tftpd: Impl::Real,
+            xinetd: Impl::Ours,
+            tftpd: Impl::Ours,
             etc_dir: manifest.join("etc"),
             kernel: manifest.join("target/lab-cache/vmlinuz"),
             our_bin_dir: std::env::current_exe()
@@ -344,6 +345,10 @@ pub fn run(cfg: &LabConfig) -> io::Result<LabReport> {
             missing.join(", ")
         )));
     }
+    // Our binaries are named in config files read from other directories: absolute paths only.
+    let mut cfg = cfg.clone();
+    cfg.our_bin_dir = fs::canonicalize(&cfg.our_bin_dir).unwrap_or(cfg.our_bin_dir.clone());
+    let cfg = &cfg;
     let mut scratch = ScratchDir::new("lab")?;
     if cfg.keep {
         scratch.keep();
