@@ -34,7 +34,8 @@ fn rows() -> Option<Vec<Row>> {
                     verdict: c.get(2)?.to_string(),
                     first_error: c.get(4).unwrap_or(&"").to_string(),
                 };
-                (row.tool == "dhcpd -t -4" || row.tool == "dhcpd -t -4 (fragment on its own)").then_some(row)
+                (row.tool == "dhcpd -t -4" || row.tool == "dhcpd -t -4 (fragment on its own)")
+                    .then_some(row)
             })
             .collect(),
     )
@@ -76,7 +77,10 @@ fn corpus_verdicts_and_first_error_lines_match_isc() {
     for r in &rows {
         let path = corpus_dir().join(&r.file);
         let loaded = conf::load_file(&path);
-        let out = run_ours(&["-t", "-cf", path.to_str().unwrap_or_default()], empty.path());
+        let out = run_ours(
+            &["-t", "-cf", path.to_str().unwrap_or_default()],
+            empty.path(),
+        );
         let ours_ok = out.status.code() == Some(0);
         let isc_ok = r.verdict == "accepted";
         checked += 1;
@@ -84,7 +88,14 @@ fn corpus_verdicts_and_first_error_lines_match_isc() {
             if !isc_ok && isc_rejects_only_for_ad_hoc(&r.first_error, &loaded) {
                 continue;
             }
-            failures.push(format!("{}: ISC {} ({}), ours {} ({:?})", r.file, r.verdict, r.first_error, if ours_ok { "accepted" } else { "rejected" }, loaded.first_isc_error()));
+            failures.push(format!(
+                "{}: ISC {} ({}), ours {} ({:?})",
+                r.file,
+                r.verdict,
+                r.first_error,
+                if ours_ok { "accepted" } else { "rejected" },
+                loaded.first_isc_error()
+            ));
             continue;
         }
         if ours_ok != !loaded.has_errors() {
@@ -93,18 +104,31 @@ fn corpus_verdicts_and_first_error_lines_match_isc() {
         if !isc_ok {
             let ours_first = loaded.first_isc_error().unwrap_or_default();
             if line_of(&r.first_error) != line_of(&ours_first) {
-                failures.push(format!("{}: ISC first error `{}`, ours `{}`", r.file, r.first_error, ours_first));
+                failures.push(format!(
+                    "{}: ISC first error `{}`, ours `{}`",
+                    r.file, r.first_error, ours_first
+                ));
             }
         }
     }
     assert!(checked >= 70, "only {checked} corpus rows");
-    assert!(failures.is_empty(), "{} of {checked} rows differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} rows differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The real ISC dhcpd's verdict on a file: accepted, and its first error as
 /// `line N: message` (path removed) or a bare fatal message.
 pub fn isc_verdict(path: &Path, cwd: &Path) -> Option<(bool, Option<String>)> {
-    let out = Command::new(harness::peers::ISC_DHCPD).args(["-t", "-4", "-cf"]).arg(path).current_dir(cwd).output().ok()?;
+    let out = Command::new(harness::peers::ISC_DHCPD)
+        .args(["-t", "-4", "-cf"])
+        .arg(path)
+        .current_dir(cwd)
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     let first = first_isc_line(&text, path);
     Some((out.status.code() == Some(0), first))
@@ -113,7 +137,15 @@ pub fn isc_verdict(path: &Path, cwd: &Path) -> Option<(bool, Option<String>)> {
 /// The first error line in ISC's stderr, normalised like EXPECTED.tsv.
 pub fn first_isc_line(stderr: &str, path: &Path) -> Option<String> {
     let p = path.display().to_string();
-    let banner = ["Internet Systems", "Copyright", "All rights", "For info", "Config file:", "Database file:", "PID file:"];
+    let banner = [
+        "Internet Systems",
+        "Copyright",
+        "All rights",
+        "For info",
+        "Config file:",
+        "Database file:",
+        "PID file:",
+    ];
     stderr.lines().find_map(|l| {
         if let Some(rest) = l.strip_prefix(&format!("{p} ")) {
             return Some(rest.to_string());
@@ -121,7 +153,11 @@ pub fn first_isc_line(stderr: &str, path: &Path) -> Option<String> {
         if l.contains(" line ") && l.contains(": ") {
             return Some(l.to_string());
         }
-        if l.starts_with("Can't open") || l.starts_with("bad range") || l.starts_with("OMAPI key") || l.contains("no longer supported") {
+        if l.starts_with("Can't open")
+            || l.starts_with("bad range")
+            || l.starts_with("OMAPI key")
+            || l.contains("no longer supported")
+        {
             return Some(l.to_string());
         }
         let _ = banner;
@@ -137,7 +173,11 @@ fn corpus_live_differential_against_isc_dhcpd() {
         require!(false, "no ../shared/corpus/EXPECTED.tsv");
         return;
     };
-    require!(Path::new(harness::peers::ISC_DHCPD).exists(), "missing peer {}", harness::peers::ISC_DHCPD);
+    require!(
+        Path::new(harness::peers::ISC_DHCPD).exists(),
+        "missing peer {}",
+        harness::peers::ISC_DHCPD
+    );
     let empty = tempfile::tempdir().expect("tempdir");
     let mut failures = Vec::new();
     for r in rows.iter().filter(|r| r.tool == "dhcpd -t -4") {
@@ -150,9 +190,20 @@ fn corpus_live_differential_against_isc_dhcpd() {
         let ours_ok = !loaded.has_errors();
         let isc_first = isc_first.unwrap_or_default();
         if ours_ok != isc_ok && !(!isc_ok && isc_rejects_only_for_ad_hoc(&isc_first, &loaded)) {
-            failures.push(format!("{}: ISC {isc_ok} `{isc_first}`, ours {ours_ok} {:?}", r.file, loaded.first_isc_error()));
-        } else if !isc_ok && !ours_ok && line_of(&isc_first) != line_of(&loaded.first_isc_error().unwrap_or_default()) {
-            failures.push(format!("{}: ISC `{isc_first}`, ours {:?}", r.file, loaded.first_isc_error()));
+            failures.push(format!(
+                "{}: ISC {isc_ok} `{isc_first}`, ours {ours_ok} {:?}",
+                r.file,
+                loaded.first_isc_error()
+            ));
+        } else if !isc_ok
+            && !ours_ok
+            && line_of(&isc_first) != line_of(&loaded.first_isc_error().unwrap_or_default())
+        {
+            failures.push(format!(
+                "{}: ISC `{isc_first}`, ours {:?}",
+                r.file,
+                loaded.first_isc_error()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -175,12 +226,23 @@ fn dhcpd_t_exit_codes_and_stderr_shape() {
     let good = write(dir.path(), "good.conf", GOOD);
     let bad = write(dir.path(), "bad.conf", BAD);
     let o = run_ours(&["-t", "-cf", "good.conf"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = run_ours(&["-t", "-cf", "bad.conf"], dir.path());
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.conf:3:3: error: semicolon expected\n"), "{err}");
-    assert!(err.contains("\nConfiguration file errors encountered -- exiting\n"), "{err}");
+    assert!(
+        err.contains("bad.conf:3:3: error: semicolon expected\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\nConfiguration file errors encountered -- exiting\n"),
+        "{err}"
+    );
     assert!(err.trim_end().ends_with("exiting."), "{err}");
     let _ = (good, bad);
 }
@@ -195,7 +257,11 @@ fn dhcpd_q_t_is_silent() {
     for (f, code) in [("good.conf", 0), ("bad.conf", 1)] {
         let o = run_ours(&["-q", "-t", "-cf", f], dir.path());
         assert_eq!(o.status.code(), Some(code));
-        assert!(o.stderr.is_empty() && o.stdout.is_empty(), "{f}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.stderr.is_empty() && o.stdout.is_empty(),
+            "{f}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
@@ -204,12 +270,19 @@ fn dhcpd_q_t_is_silent() {
 #[test]
 fn ddns_update_style_union_rule() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "none.conf", "subnet 10.9.0.0 netmask 255.255.255.0 { }\n");
+    write(
+        dir.path(),
+        "none.conf",
+        "subnet 10.9.0.0 netmask 255.255.255.0 { }\n",
+    );
     write(dir.path(), "adhoc.conf", "ddns-update-style ad-hoc;\n");
     for f in ["none.conf", "adhoc.conf"] {
         let o = run_ours(&["-t", "-cf", f], dir.path());
         assert_eq!(o.status.code(), Some(0), "{f}");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("warning: "), "{f}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("warning: "),
+            "{f}"
+        );
     }
 }
 
@@ -219,14 +292,26 @@ fn ddns_update_style_union_rule() {
 fn dhcpd_big_t_reads_the_lease_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "good.conf", GOOD);
-    let o = run_ours(&["-T", "-cf", "good.conf", "-lf", "missing.leases"], dir.path());
+    let o = run_ours(
+        &["-T", "-cf", "good.conf", "-lf", "missing.leases"],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("Can't open lease database missing.leases: No such file or directory --\n  check for failed database rewrite attempt!"), "{err}");
     write(dir.path(), "ok.leases", "lease 10.9.0.10 {\n  starts 4 2026/11/26 10:00:00;\n  ends never;\n  binding state active;\n  hardware ethernet 00:11:22:33:44:55;\n}\n");
     let o = run_ours(&["-T", "-cf", "good.conf", "-lf", "ok.leases"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    write(dir.path(), "bad.leases", "lease 10.9.0.10 {\n  starts 4 2026/11/26;\n}\n");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    write(
+        dir.path(),
+        "bad.leases",
+        "lease 10.9.0.10 {\n  starts 4 2026/11/26;\n}\n",
+    );
     let o = run_ours(&["-T", "-cf", "good.conf", "-lf", "bad.leases"], dir.path());
     assert_eq!(o.status.code(), Some(1));
 }
@@ -241,12 +326,23 @@ fn check_config_summary_and_not_implemented_warnings() {
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(out.contains("10.9.0.0/24 (1 range, 11 free addresses)"), "{out}");
-    assert!(out.contains("boot: next-server 10.9.0.1, filename \"pxelinux.0\""), "{out}");
+    assert!(
+        out.contains("10.9.0.0/24 (1 range, 11 free addresses)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("boot: next-server 10.9.0.1, filename \"pxelinux.0\""),
+        "{out}"
+    );
     assert!(err.contains("OMAPI clients"), "{err}");
     assert!(err.contains("both would lease the same pool"), "{err}");
     write(dir.path(), "bad.conf", BAD);
-    assert_eq!(run_ours(&["--check-config", "-cf", "bad.conf"], dir.path()).status.code(), Some(1));
+    assert_eq!(
+        run_ours(&["--check-config", "-cf", "bad.conf"], dir.path())
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 /// D-MSG-usage: an unknown flag prints the 3.0.5 usage and exits 1.
@@ -256,7 +352,10 @@ fn unknown_flag_prints_usage_and_exits_1() {
     let o = run_ours(&["-x"], dir.path());
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("Usage: dhcpd [-p <UDP port #>] [-d] [-f]\n"), "{err}");
+    assert!(
+        err.contains("Usage: dhcpd [-p <UDP port #>] [-d] [-f]\n"),
+        "{err}"
+    );
     assert!(err.contains("\n\t\t   [-tf trace-output-file]\n"), "{err}");
 }
 
@@ -265,7 +364,12 @@ fn unknown_flag_prints_usage_and_exits_1() {
 fn path_dhcpd_conf_overrides_the_default() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "env.conf", BAD);
-    let o = Command::new(ours("dhcpd")).args(["-t"]).env("PATH_DHCPD_CONF", "env.conf").current_dir(dir.path()).output().expect("run");
+    let o = Command::new(ours("dhcpd"))
+        .args(["-t"])
+        .env("PATH_DHCPD_CONF", "env.conf")
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("env.conf:3:3:"));
 }
@@ -279,10 +383,17 @@ fn golden_cases() -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     for sub in ["ok", "err"] {
         let dir = compat_dir().join(sub);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".conf")).map(str::to_string))
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".conf"))
+                    .map(str::to_string)
+            })
             .collect();
         names.sort();
         out.extend(names.into_iter().map(|n| (dir.clone(), n)));
@@ -292,7 +403,11 @@ fn golden_cases() -> Vec<(PathBuf, String)> {
 
 /// Our stderr without the banner line (it names the version).
 fn stderr_without_banner(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).lines().filter(|l| !l.starts_with("pxesuite dhcpd ")).map(|l| format!("{l}\n")).collect()
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("pxesuite dhcpd "))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// compat/dhcpd golden cases (STYLE.md §9): our stderr and exit status for
@@ -326,10 +441,17 @@ fn golden_cases_match_and_agree_with_isc() {
         }
         let isc = std::fs::read_to_string(dir.join(format!("{name}.isc"))).unwrap_or_default();
         let isc_ok = isc.lines().any(|l| l == "status 0");
-        let isc_first = isc.lines().find(|l| !l.starts_with("status ")).unwrap_or("");
+        let isc_first = isc
+            .lines()
+            .find(|l| !l.starts_with("status "))
+            .unwrap_or("");
         let ours_ok = o.status.code() == Some(0);
         if isc_ok != ours_ok {
-            failures.push(format!("{name}: ISC {} ({isc_first}), ours {}", if isc_ok { "accepts" } else { "rejects" }, if ours_ok { "accepts" } else { "rejects" }));
+            failures.push(format!(
+                "{name}: ISC {} ({isc_first}), ours {}",
+                if isc_ok { "accepts" } else { "rejects" },
+                if ours_ok { "accepts" } else { "rejects" }
+            ));
             continue;
         }
         if !isc_ok {
@@ -354,7 +476,11 @@ fn every_diagnostic_kind_has_a_golden_case() {
         // Relative includes resolve from the case's folder, as the binary runs there.
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let loaded = if text.contains("include") {
-            let out = Command::new(ours("dhcpd")).args(["-t", "-cf", &format!("{name}.conf")]).current_dir(&dir).output().expect("run");
+            let out = Command::new(ours("dhcpd"))
+                .args(["-t", "-cf", &format!("{name}.conf")])
+                .current_dir(&dir)
+                .output()
+                .expect("run");
             let _ = out;
             conf::load_file(&path)
         } else {
@@ -384,5 +510,8 @@ fn every_diagnostic_kind_has_a_golden_case() {
         }
     }
     let missing: Vec<&&str> = conf::KINDS.iter().filter(|k| !seen.contains(**k)).collect();
-    assert!(missing.is_empty(), "diagnostic kinds without a golden case: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "diagnostic kinds without a golden case: {missing:?}"
+    );
 }

@@ -97,7 +97,14 @@ const BAD_OPTIONS: &[&str] = &[
     "next-server $x;",
 ];
 
-const BAD_ADDRESSES: &[&str] = &["10.0.0.256", "10.0.0", "w.x.y.z", "1.2.3.4.5", "300.1.1.1", "$ip"];
+const BAD_ADDRESSES: &[&str] = &[
+    "10.0.0.256",
+    "10.0.0",
+    "w.x.y.z",
+    "1.2.3.4.5",
+    "300.1.1.1",
+    "$ip",
+];
 
 fn mutate(text: &str, op: &str, rng: &mut Rng) -> String {
     let toks = tokens(text);
@@ -106,7 +113,12 @@ fn mutate(text: &str, op: &str, rng: &mut Rng) -> String {
     }
     let t = rng.below(toks.len());
     let (s, e) = toks[t];
-    let semis: Vec<usize> = toks.iter().enumerate().filter(|(_, (a, _))| &text[*a..*a + 1] == ";").map(|(i, _)| i).collect();
+    let semis: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, (a, _))| &text[*a..*a + 1] == ";")
+        .map(|(i, _)| i)
+        .collect();
     match op {
         "delete-semicolon" if !semis.is_empty() => {
             let (a, b) = toks[semis[rng.below(semis.len())]];
@@ -114,13 +126,28 @@ fn mutate(text: &str, op: &str, rng: &mut Rng) -> String {
         }
         "swap-tokens" if t + 1 < toks.len() => {
             let (s2, e2) = toks[t + 1];
-            format!("{}{}{}{}{}", &text[..s], &text[s2..e2], &text[e..s2], &text[s..e], &text[e2..])
+            format!(
+                "{}{}{}{}{}",
+                &text[..s],
+                &text[s2..e2],
+                &text[e..s2],
+                &text[s..e],
+                &text[e2..]
+            )
         }
         "drop-token" => format!("{}{}", &text[..s], &text[e..]),
         "duplicate-token" => format!("{}{} {}", &text[..e], &text[e..e].to_string(), &text[s..]),
         "truncate" => text[..e].to_string(),
         "bad-address" => {
-            let quads: Vec<&(usize, usize)> = toks.iter().filter(|(a, b)| text[*a..*b].split('.').count() == 4 && text[*a..*b].bytes().all(|c| c.is_ascii_digit() || c == b'.')).collect();
+            let quads: Vec<&(usize, usize)> = toks
+                .iter()
+                .filter(|(a, b)| {
+                    text[*a..*b].split('.').count() == 4
+                        && text[*a..*b]
+                            .bytes()
+                            .all(|c| c.is_ascii_digit() || c == b'.')
+                })
+                .collect();
             if quads.is_empty() {
                 return format!("{}{}", &text[..s], &text[e..]);
             }
@@ -128,8 +155,16 @@ fn mutate(text: &str, op: &str, rng: &mut Rng) -> String {
             format!("{}{}{}", &text[..a], rng.pick(BAD_ADDRESSES), &text[b..])
         }
         "wrong-nesting" | "wrong-option-type" | "bogus-keyword" => {
-            let anchors: Vec<usize> = toks.iter().filter(|(a, _)| matches!(&text[*a..*a + 1], ";" | "{")).map(|(_, b)| *b).collect();
-            let at = if anchors.is_empty() { 0 } else { anchors[rng.below(anchors.len())] };
+            let anchors: Vec<usize> = toks
+                .iter()
+                .filter(|(a, _)| matches!(&text[*a..*a + 1], ";" | "{"))
+                .map(|(_, b)| *b)
+                .collect();
+            let at = if anchors.is_empty() {
+                0
+            } else {
+                anchors[rng.below(anchors.len())]
+            };
             let snippet = match op {
                 "wrong-nesting" => rng.pick(NESTED),
                 "wrong-option-type" => rng.pick(BAD_OPTIONS),
@@ -228,12 +263,22 @@ fn line_of(s: &str) -> Option<String> {
 
 /// One case's outcome: (ISC ok, ISC first, ours ok, ours first).
 fn judge(path: &Path, cwd: &Path) -> Option<(bool, String, bool, String)> {
-    let out = Command::new(harness::peers::ISC_DHCPD).args(["-t", "-4", "-cf"]).arg(path).current_dir(cwd).output().ok()?;
+    let out = Command::new(harness::peers::ISC_DHCPD)
+        .args(["-t", "-4", "-cf"])
+        .arg(path)
+        .current_dir(cwd)
+        .output()
+        .ok()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let isc_first = crate::dhcpd_conf::first_isc_line(&stderr, path).unwrap_or_default();
     let isc_ok = out.status.code() == Some(0);
     let loaded = conf::load_file(path);
-    Some((isc_ok, isc_first, !loaded.has_errors(), loaded.first_isc_error().unwrap_or_default()))
+    Some((
+        isc_ok,
+        isc_first,
+        !loaded.has_errors(),
+        loaded.first_isc_error().unwrap_or_default(),
+    ))
 }
 
 fn agree(isc_ok: bool, isc_first: &str, ours_ok: bool, ours_first: &str) -> bool {
@@ -247,16 +292,31 @@ fn agree(isc_ok: bool, isc_first: &str, ours_ok: bool, ours_first: &str) -> bool
 /// D-MSG-parse: seeded mutations judged by the real `dhcpd -t` and by us.
 #[test]
 fn differential_mutations_agree_with_isc() {
-    require!(Path::new(harness::peers::ISC_DHCPD).exists(), "missing peer {}", harness::peers::ISC_DHCPD);
-    let n: usize = std::env::var("PXESUITE_DIFF_N").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    require!(
+        Path::new(harness::peers::ISC_DHCPD).exists(),
+        "missing peer {}",
+        harness::peers::ISC_DHCPD
+    );
+    let n: usize = std::env::var("PXESUITE_DIFF_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let seeds = seeds();
     assert!(!seeds.is_empty(), "no seeds in compat/dhcpd/ok");
     let mut rng = Rng(0x5eed_d4c9_2026_0001);
     let mut cases = Vec::with_capacity(n);
     for i in 0..n {
         let op = OPERATORS[i % OPERATORS.len()];
-        let base = if op == "generated" || rng.below(2) == 0 { generate(&mut rng) } else { seeds[rng.below(seeds.len())].clone() };
-        let text = if op == "generated" { base } else { mutate(&base, op, &mut rng) };
+        let base = if op == "generated" || rng.below(2) == 0 {
+            generate(&mut rng)
+        } else {
+            seeds[rng.below(seeds.len())].clone()
+        };
+        let text = if op == "generated" {
+            base
+        } else {
+            mutate(&base, op, &mut rng)
+        };
         cases.push((op, text));
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -268,7 +328,8 @@ fn differential_mutations_agree_with_isc() {
                 let dir = dir.path();
                 s.spawn(move || {
                     let mut out = Vec::new();
-                    for (i, (_, text)) in cases.iter().enumerate().filter(|(i, _)| i % workers == w) {
+                    for (i, (_, text)) in cases.iter().enumerate().filter(|(i, _)| i % workers == w)
+                    {
                         let p = dir.join(format!("case{i}.conf"));
                         let r = std::fs::write(&p, text).ok().and_then(|_| judge(&p, dir));
                         out.push((i, r));
@@ -277,7 +338,10 @@ fn differential_mutations_agree_with_isc() {
                 })
             })
             .collect();
-        let mut all: Vec<(usize, Option<(bool, String, bool, String)>)> = handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect();
+        let mut all: Vec<(usize, Option<(bool, String, bool, String)>)> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect();
         all.sort_by_key(|(i, _)| *i);
         all.into_iter().map(|(_, r)| r).collect()
     });
@@ -288,21 +352,48 @@ fn differential_mutations_agree_with_isc() {
         let op = cases[i].0;
         let e = per_op.entry(op).or_default();
         e.1 += 1;
-        let Some((isc_ok, isc_first, ours_ok, ours_first)) = r else { continue };
+        let Some((isc_ok, isc_first, ours_ok, ours_first)) = r else {
+            continue;
+        };
         if agree(*isc_ok, isc_first, *ours_ok, ours_first) {
             agreed += 1;
             e.0 += 1;
         } else {
-            let isc = if *isc_ok { "accepted".to_string() } else { isc_first.clone() };
-            let ours = if *ours_ok { "accepted".to_string() } else { ours_first.clone() };
-            report.push_str(&format!("{i}\t{op}\t{isc}\t{ours}\t{}\n", cases[i].1.escape_debug()));
+            let isc = if *isc_ok {
+                "accepted".to_string()
+            } else {
+                isc_first.clone()
+            };
+            let ours = if *ours_ok {
+                "accepted".to_string()
+            } else {
+                ours_first.clone()
+            };
+            report.push_str(&format!(
+                "{i}\t{op}\t{isc}\t{ours}\t{}\n",
+                cases[i].1.escape_debug()
+            ));
         }
     }
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dhcpd-differential.tsv");
     let _ = std::fs::write(&out, &report);
     let rate = agreed as f64 * 100.0 / n as f64;
-    let ops: Vec<String> = per_op.iter().map(|(k, (a, t))| format!("{k} {a}/{t}")).collect();
-    eprintln!("differential: {agreed}/{n} agree ({rate:.2} %); {}; disagreements in {}", ops.join(", "), out.display());
-    let floor: f64 = std::env::var("PXESUITE_DIFF_FLOOR").ok().and_then(|v| v.parse().ok()).unwrap_or(99.5);
-    assert!(rate >= floor, "agreement {rate:.2} % < {floor} % ({agreed}/{n}); see {}", out.display());
+    let ops: Vec<String> = per_op
+        .iter()
+        .map(|(k, (a, t))| format!("{k} {a}/{t}"))
+        .collect();
+    eprintln!(
+        "differential: {agreed}/{n} agree ({rate:.2} %); {}; disagreements in {}",
+        ops.join(", "),
+        out.display()
+    );
+    let floor: f64 = std::env::var("PXESUITE_DIFF_FLOOR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(99.5);
+    assert!(
+        rate >= floor,
+        "agreement {rate:.2} % < {floor} % ({agreed}/{n}); see {}",
+        out.display()
+    );
 }

@@ -49,8 +49,11 @@ fn parse_args(argv: &[String]) -> Parsed {
             "--check-config" => a.check_config = true,
             "--version" => return Parsed::Version,
             "-d" | "-f" | "-4" | "--no-pid" => {}
-            "-cf" | "-lf" | "-pf" | "-p" | "-s" | "-tf" | "-play" | "-user" | "-group" | "-chroot" => {
-                let Some(v) = it.next() else { return Parsed::Usage };
+            "-cf" | "-lf" | "-pf" | "-p" | "-s" | "-tf" | "-play" | "-user" | "-group"
+            | "-chroot" => {
+                let Some(v) = it.next() else {
+                    return Parsed::Usage;
+                };
                 match w.as_str() {
                     "-cf" => a.cf = Some(PathBuf::from(v)),
                     "-lf" => a.lf = Some(PathBuf::from(v)),
@@ -95,7 +98,10 @@ fn main() {
     let args = match parse_args(&argv) {
         Parsed::Run(a) => a,
         Parsed::Version => {
-            eprintln!("pxesuite dhcpd {} (ISC dhcpd 3.0.5 compatible)", env!("CARGO_PKG_VERSION"));
+            eprintln!(
+                "pxesuite dhcpd {} (ISC dhcpd 3.0.5 compatible)",
+                env!("CARGO_PKG_VERSION")
+            );
             std::process::exit(0);
         }
         Parsed::Usage => {
@@ -109,7 +115,10 @@ fn main() {
     };
     let out = Out { quiet: args.quiet };
     if !args.quiet && !args.check_config {
-        out.both(&format!("pxesuite dhcpd {} (ISC dhcpd 3.0.5 compatible)", env!("CARGO_PKG_VERSION")));
+        out.both(&format!(
+            "pxesuite dhcpd {} (ISC dhcpd 3.0.5 compatible)",
+            env!("CARGO_PKG_VERSION")
+        ));
     }
     let cf = args
         .cf
@@ -148,7 +157,11 @@ fn main() {
         let lf = lease_file_path(&args, &loaded);
         match leases::load_file(&lf) {
             Err(e) => {
-                out.both(&format!("Can't open lease database {}: {} --", lf.display(), conf::load::strerror(&e)));
+                out.both(&format!(
+                    "Can't open lease database {}: {} --",
+                    lf.display(),
+                    conf::load::strerror(&e)
+                ));
                 out.both("  check for failed database rewrite attempt!");
                 out.both("Please read the dhcpd.leases manual page if you");
                 out.both("don't know what to do about this.");
@@ -183,7 +196,10 @@ fn main() {
 /// The lease file in use: `lease-file-name` in the config wins over `-lf`,
 /// which wins over `PATH_DHCPD_DB` and the built-in path (D-F-3).
 fn lease_file_path(args: &Args, loaded: &conf::Loaded) -> PathBuf {
-    if let Some(conf::model::ParamValue::Word(w)) = loaded.model.param(conf::model::Config::GLOBAL, "lease-file-name") {
+    if let Some(conf::model::ParamValue::Word(w)) = loaded
+        .model
+        .param(conf::model::Config::GLOBAL, "lease-file-name")
+    {
         return PathBuf::from(w);
     }
     args.lf

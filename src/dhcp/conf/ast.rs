@@ -22,13 +22,19 @@ impl Token {
         if !self.is_string() {
             return self.text.clone();
         }
-        let inner = self.text.get(1..self.text.len().saturating_sub(1)).unwrap_or("");
+        let inner = self
+            .text
+            .get(1..self.text.len().saturating_sub(1))
+            .unwrap_or("");
         String::from_utf8_lossy(&unescape(inner)).into_owned()
     }
 
     /// The bytes of a quoted string with its escapes decoded.
     pub fn string_bytes(&self) -> Vec<u8> {
-        let inner = self.text.get(1..self.text.len().saturating_sub(1)).unwrap_or("");
+        let inner = self
+            .text
+            .get(1..self.text.len().saturating_sub(1))
+            .unwrap_or("");
         unescape(inner)
     }
 
@@ -139,15 +145,36 @@ impl BinOp {
 /// An expression of dhcp-eval(5), untyped; `check` decides boolean/data/numeric.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr>, span: Span },
-    Not { inner: Box<Expr>, span: Span },
-    Call { name: Token, args: Vec<Expr>, span: Span },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        span: Span,
+    },
+    Not {
+        inner: Box<Expr>,
+        span: Span,
+    },
+    Call {
+        name: Token,
+        args: Vec<Expr>,
+        span: Span,
+    },
     /// `option [space.]name`
-    Option { name: Token, span: Span },
+    Option {
+        name: Token,
+        span: Span,
+    },
     /// `config-option [space.]name`
-    ConfigOption { name: Token, span: Span },
+    ConfigOption {
+        name: Token,
+        span: Span,
+    },
     /// `exists [space.]name`
-    Exists { name: Token, span: Span },
+    Exists {
+        name: Token,
+        span: Span,
+    },
     /// A quoted string.
     Str(Token),
     /// A number, colon-hex data, a keyword such as `known` or `hardware`, or a variable.
@@ -219,44 +246,109 @@ pub enum TypeAtomAst {
     Text,
     String,
     DomainName,
-    DomainList { compressed: bool },
+    DomainList {
+        compressed: bool,
+    },
     Encapsulate(Token),
-    Integer { signed: bool, width: Token },
+    Integer {
+        signed: bool,
+        width: Token,
+    },
     /// A word that names no type; the check reports it.
     Unknown(Token),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StmtKind {
-    Include { path: Token },
-    OptionSpace { name: Token, rest: Vec<Token> },
-    OptionDef { name: Token, code: Token, ty: OptionTypeAst },
-    Option { verb: OptionVerb, name: Token, value: OptionValueAst },
-    Range { dynamic_bootp: bool, args: Vec<Token> },
-    Hardware { args: Vec<Token> },
-    FixedAddress { args: Vec<Token> },
-    Permit { verb: Permission, args: Vec<Token> },
-    Match { is_if: bool, expr: Expr },
-    Spawn { expr: Expr },
-    Subclass { class: Token, data: Expr },
-    FailoverRef { name: Token },
-    KeyRef { name: Token },
-    Set { name: Token, expr: Expr },
-    Unset { name: Token },
-    Log { priority: Option<Token>, expr: Expr },
-    Execute { args: Vec<Expr> },
-    Add { class: Token },
+    Include {
+        path: Token,
+    },
+    OptionSpace {
+        name: Token,
+        rest: Vec<Token>,
+    },
+    OptionDef {
+        name: Token,
+        code: Token,
+        ty: OptionTypeAst,
+    },
+    Option {
+        verb: OptionVerb,
+        name: Token,
+        value: OptionValueAst,
+    },
+    Range {
+        dynamic_bootp: bool,
+        args: Vec<Token>,
+    },
+    Hardware {
+        args: Vec<Token>,
+    },
+    FixedAddress {
+        args: Vec<Token>,
+    },
+    Permit {
+        verb: Permission,
+        args: Vec<Token>,
+    },
+    Match {
+        is_if: bool,
+        expr: Expr,
+    },
+    Spawn {
+        expr: Expr,
+    },
+    Subclass {
+        class: Token,
+        data: Expr,
+    },
+    FailoverRef {
+        name: Token,
+    },
+    KeyRef {
+        name: Token,
+    },
+    Set {
+        name: Token,
+        expr: Expr,
+    },
+    Unset {
+        name: Token,
+    },
+    Log {
+        priority: Option<Token>,
+        expr: Expr,
+    },
+    Execute {
+        args: Vec<Expr>,
+    },
+    Add {
+        class: Token,
+    },
     /// `on EVENT;`: an empty handler.
-    OnEmpty { events: Vec<Token> },
+    OnEmpty {
+        events: Vec<Token>,
+    },
     Break,
-    Return { expr: Expr },
+    Return {
+        expr: Expr,
+    },
     NotAuthoritative,
     /// A parameter (`default-lease-time 600`) or an unknown word with its tokens.
-    Param { name: Token, args: Vec<Token> },
+    Param {
+        name: Token,
+        args: Vec<Token>,
+    },
     /// `name = expression;` without `set`.
-    ImplicitSet { name: Token, expr: Expr },
+    ImplicitSet {
+        name: Token,
+        expr: Expr,
+    },
     /// `name(args);`
-    Call { name: Token, args: Vec<Expr> },
+    Call {
+        name: Token,
+        args: Vec<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,7 +404,10 @@ pub fn build_item(pair: Pair<'_, Rule>, file: FileId, offset: usize) -> Option<I
         Rule::close => Item::Close(b.span(&inner)),
         Rule::case_label => {
             let span = b.span(&inner);
-            let value = inner.into_inner().find(|p| p.as_rule() == Rule::expr).map(|p| b.expr(p));
+            let value = inner
+                .into_inner()
+                .find(|p| p.as_rule() == Rule::expr)
+                .map(|p| b.expr(p));
             Item::Case { value, span }
         }
         Rule::statement
@@ -337,7 +432,10 @@ impl Builder {
     }
 
     fn token(&self, p: &Pair<'_, Rule>) -> Token {
-        Token { text: p.as_str().to_string(), span: self.span(p) }
+        Token {
+            text: p.as_str().to_string(),
+            span: self.span(p),
+        }
     }
 
     fn tokens<'a>(&self, pairs: impl Iterator<Item = Pair<'a, Rule>>) -> Vec<Token> {
@@ -357,16 +455,26 @@ impl Builder {
             .filter(|q| matches!(q.as_rule(), Rule::word | Rule::string))
             .map(|q| self.token(q))
             .collect();
-        let first_expr = parts.iter().find(|q| q.as_rule() == Rule::expr).cloned().map(|e| self.expr(e));
+        let first_expr = parts
+            .iter()
+            .find(|q| q.as_rule() == Rule::expr)
+            .cloned()
+            .map(|e| self.expr(e));
         let name0 = names.first().cloned();
         let kind = match rule {
-            Rule::subnet_decl => HeadKind::Subnet { net: names.first()?.clone(), mask: names.get(1)?.clone() },
+            Rule::subnet_decl => HeadKind::Subnet {
+                net: names.first()?.clone(),
+                mask: names.get(1)?.clone(),
+            },
             Rule::shared_network_decl => HeadKind::SharedNetwork { name: name0? },
             Rule::pool_decl => HeadKind::Pool,
             Rule::group_decl => HeadKind::Group { name: name0 },
             Rule::host_decl => HeadKind::Host { name: name0? },
             Rule::class_decl => HeadKind::Class { name: name0? },
-            Rule::subclass_decl => HeadKind::Subclass { class: name0?, data: first_expr? },
+            Rule::subclass_decl => HeadKind::Subclass {
+                class: name0?,
+                data: first_expr?,
+            },
             Rule::failover_peer_decl => HeadKind::FailoverPeer { name: name0? },
             Rule::key_decl => HeadKind::Key { name: name0? },
             Rule::zone_decl => HeadKind::Zone { name: name0? },
@@ -375,11 +483,19 @@ impl Builder {
             Rule::else_head => HeadKind::Else,
             Rule::switch_head => HeadKind::Switch { expr: first_expr? },
             Rule::on_head => HeadKind::On {
-                events: parts.iter().filter(|q| q.as_rule() == Rule::on_event).map(|q| self.token(q)).collect(),
+                events: parts
+                    .iter()
+                    .filter(|q| q.as_rule() == Rule::on_event)
+                    .map(|q| self.token(q))
+                    .collect(),
             },
             _ => return None,
         };
-        Some(Head { kind, keyword, span })
+        Some(Head {
+            kind,
+            keyword,
+            span,
+        })
     }
 
     fn statement(&self, p: Pair<'_, Rule>) -> Option<Stmt> {
@@ -399,30 +515,55 @@ impl Builder {
     }
 
     fn first_token(&self, parts: &[Pair<'_, Rule>]) -> Option<Token> {
-        parts.iter().find(|q| matches!(q.as_rule(), Rule::word | Rule::string)).map(|q| self.token(q))
+        parts
+            .iter()
+            .find(|q| matches!(q.as_rule(), Rule::word | Rule::string))
+            .map(|q| self.token(q))
     }
 
     fn first_expr(&self, parts: &[Pair<'_, Rule>]) -> Option<Expr> {
-        parts.iter().find(|q| q.as_rule() == Rule::expr).cloned().map(|e| self.expr(e))
+        parts
+            .iter()
+            .find(|q| q.as_rule() == Rule::expr)
+            .cloned()
+            .map(|e| self.expr(e))
     }
 
     fn all_exprs(&self, parts: &[Pair<'_, Rule>]) -> Vec<Expr> {
-        parts.iter().filter(|q| q.as_rule() == Rule::expr).cloned().map(|e| self.expr(e)).collect()
+        parts
+            .iter()
+            .filter(|q| q.as_rule() == Rule::expr)
+            .cloned()
+            .map(|e| self.expr(e))
+            .collect()
     }
 
     fn stmt_kind(&self, rule: Rule, parts: Vec<Pair<'_, Rule>>) -> Option<StmtKind> {
         let raw_after = |skip: usize| self.tokens(parts.iter().skip(skip).cloned());
         Some(match rule {
-            Rule::include_stmt => StmtKind::Include { path: self.first_token(&parts)? },
+            Rule::include_stmt => StmtKind::Include {
+                path: self.first_token(&parts)?,
+            },
             Rule::option_space_stmt => {
                 let toks = raw_after(2);
                 let mut it = toks.into_iter();
-                StmtKind::OptionSpace { name: it.next()?, rest: it.collect() }
+                StmtKind::OptionSpace {
+                    name: it.next()?,
+                    rest: it.collect(),
+                }
             }
             Rule::option_def => {
-                let words: Vec<Token> = parts.iter().filter(|q| q.as_rule() == Rule::word).map(|q| self.token(q)).collect();
+                let words: Vec<Token> = parts
+                    .iter()
+                    .filter(|q| q.as_rule() == Rule::word)
+                    .map(|q| self.token(q))
+                    .collect();
                 let ty = parts.iter().find(|q| q.as_rule() == Rule::option_type)?;
-                StmtKind::OptionDef { name: words.first()?.clone(), code: words.get(1)?.clone(), ty: self.option_type(ty.clone()) }
+                StmtKind::OptionDef {
+                    name: words.first()?.clone(),
+                    code: words.get(1)?.clone(),
+                    ty: self.option_type(ty.clone()),
+                }
             }
             Rule::option_stmt => {
                 let verb_pair = parts.first()?;
@@ -434,7 +575,10 @@ impl Builder {
                     "send" => OptionVerb::Send,
                     _ => OptionVerb::Option,
                 };
-                let name = parts.iter().find(|q| q.as_rule() == Rule::word).map(|q| self.token(q))?;
+                let name = parts
+                    .iter()
+                    .find(|q| q.as_rule() == Rule::word)
+                    .map(|q| self.token(q))?;
                 let value = match self.first_expr(&parts) {
                     Some(e) => OptionValueAst::Expr(e),
                     None => OptionValueAst::Tokens(raw_after(2)),
@@ -443,7 +587,10 @@ impl Builder {
             }
             Rule::range_stmt => {
                 let dynamic_bootp = parts.iter().any(|q| q.as_rule() == Rule::k_dynamic_bootp);
-                StmtKind::Range { dynamic_bootp, args: raw_after(1) }
+                StmtKind::Range {
+                    dynamic_bootp,
+                    args: raw_after(1),
+                }
             }
             Rule::hardware_stmt => StmtKind::Hardware { args: raw_after(1) },
             Rule::fixed_address_stmt => StmtKind::FixedAddress { args: raw_after(1) },
@@ -453,40 +600,83 @@ impl Builder {
                     "ignore" => Permission::Ignore,
                     _ => Permission::Allow,
                 };
-                StmtKind::Permit { verb, args: raw_after(1) }
+                StmtKind::Permit {
+                    verb,
+                    args: raw_after(1),
+                }
             }
             Rule::match_stmt => StmtKind::Match {
                 is_if: parts.iter().any(|q| q.as_rule() == Rule::k_if),
                 expr: self.first_expr(&parts)?,
             },
-            Rule::spawn_stmt => StmtKind::Spawn { expr: self.first_expr(&parts)? },
-            Rule::subclass_stmt => StmtKind::Subclass { class: self.first_token(&parts)?, data: self.first_expr(&parts)? },
-            Rule::failover_peer_ref => StmtKind::FailoverRef { name: self.first_token(&parts)? },
-            Rule::key_ref => StmtKind::KeyRef { name: self.first_token(&parts)? },
-            Rule::set_stmt => StmtKind::Set { name: self.first_token(&parts)?, expr: self.first_expr(&parts)? },
-            Rule::unset_stmt => StmtKind::Unset { name: self.first_token(&parts)? },
-            Rule::log_stmt => StmtKind::Log {
-                priority: parts.iter().find(|q| q.as_rule() == Rule::log_priority).map(|q| self.token(q)),
+            Rule::spawn_stmt => StmtKind::Spawn {
                 expr: self.first_expr(&parts)?,
             },
-            Rule::execute_stmt => StmtKind::Execute { args: self.all_exprs(&parts) },
-            Rule::on_stmt => StmtKind::OnEmpty {
-                events: parts.iter().filter(|q| q.as_rule() == Rule::on_event).map(|q| self.token(q)).collect(),
+            Rule::subclass_stmt => StmtKind::Subclass {
+                class: self.first_token(&parts)?,
+                data: self.first_expr(&parts)?,
             },
-            Rule::add_stmt => StmtKind::Add { class: self.first_token(&parts)? },
+            Rule::failover_peer_ref => StmtKind::FailoverRef {
+                name: self.first_token(&parts)?,
+            },
+            Rule::key_ref => StmtKind::KeyRef {
+                name: self.first_token(&parts)?,
+            },
+            Rule::set_stmt => StmtKind::Set {
+                name: self.first_token(&parts)?,
+                expr: self.first_expr(&parts)?,
+            },
+            Rule::unset_stmt => StmtKind::Unset {
+                name: self.first_token(&parts)?,
+            },
+            Rule::log_stmt => StmtKind::Log {
+                priority: parts
+                    .iter()
+                    .find(|q| q.as_rule() == Rule::log_priority)
+                    .map(|q| self.token(q)),
+                expr: self.first_expr(&parts)?,
+            },
+            Rule::execute_stmt => StmtKind::Execute {
+                args: self.all_exprs(&parts),
+            },
+            Rule::on_stmt => StmtKind::OnEmpty {
+                events: parts
+                    .iter()
+                    .filter(|q| q.as_rule() == Rule::on_event)
+                    .map(|q| self.token(q))
+                    .collect(),
+            },
+            Rule::add_stmt => StmtKind::Add {
+                class: self.first_token(&parts)?,
+            },
             Rule::break_stmt => StmtKind::Break,
-            Rule::return_stmt => StmtKind::Return { expr: self.first_expr(&parts)? },
+            Rule::return_stmt => StmtKind::Return {
+                expr: self.first_expr(&parts)?,
+            },
             Rule::not_authoritative => StmtKind::NotAuthoritative,
             Rule::generic_body => {
-                let name = parts.iter().find(|q| q.as_rule() == Rule::ident).map(|q| self.token(q))?;
+                let name = parts
+                    .iter()
+                    .find(|q| q.as_rule() == Rule::ident)
+                    .map(|q| self.token(q))?;
                 if let Some(set) = parts.iter().find(|q| q.as_rule() == Rule::generic_set) {
                     let inner: Vec<Pair<'_, Rule>> = set.clone().into_inner().collect();
-                    StmtKind::ImplicitSet { name, expr: self.first_expr(&inner)? }
-                } else if let Some(call) = parts.iter().find(|q| q.as_rule() == Rule::generic_call) {
+                    StmtKind::ImplicitSet {
+                        name,
+                        expr: self.first_expr(&inner)?,
+                    }
+                } else if let Some(call) = parts.iter().find(|q| q.as_rule() == Rule::generic_call)
+                {
                     let inner: Vec<Pair<'_, Rule>> = call.clone().into_inner().collect();
-                    StmtKind::Call { name, args: self.all_exprs(&inner) }
+                    StmtKind::Call {
+                        name,
+                        args: self.all_exprs(&inner),
+                    }
                 } else {
-                    StmtKind::Param { name, args: raw_after(1) }
+                    StmtKind::Param {
+                        name,
+                        args: raw_after(1),
+                    }
                 }
             }
             _ => return None,
@@ -510,7 +700,12 @@ impl Builder {
                 _ => {}
             }
         }
-        OptionTypeAst { array, record, braced, span }
+        OptionTypeAst {
+            array,
+            record,
+            braced,
+            span,
+        }
     }
 
     fn atom(&self, p: Pair<'_, Rule>) -> TypeAtomAst {
@@ -519,7 +714,10 @@ impl Builder {
             Some(f) => f,
             None => return TypeAtomAst::Text,
         };
-        let word = parts.iter().find(|q| q.as_rule() == Rule::word).map(|q| self.token(q));
+        let word = parts
+            .iter()
+            .find(|q| q.as_rule() == Rule::word)
+            .map(|q| self.token(q));
         match first.as_rule() {
             Rule::k_ip_address => TypeAtomAst::IpAddress,
             Rule::k_ip6_address => TypeAtomAst::Ip6Address,
@@ -527,13 +725,18 @@ impl Builder {
             Rule::k_text => TypeAtomAst::Text,
             Rule::k_string => TypeAtomAst::String,
             Rule::k_domain_name => TypeAtomAst::DomainName,
-            Rule::k_domain_list => TypeAtomAst::DomainList { compressed: parts.len() > 1 },
+            Rule::k_domain_list => TypeAtomAst::DomainList {
+                compressed: parts.len() > 1,
+            },
             Rule::k_encapsulate => match word {
                 Some(w) => TypeAtomAst::Encapsulate(w),
                 None => TypeAtomAst::Text,
             },
             Rule::k_signed | Rule::k_unsigned | Rule::k_integer => match word {
-                Some(width) => TypeAtomAst::Integer { signed: first.as_rule() == Rule::k_signed, width },
+                Some(width) => TypeAtomAst::Integer {
+                    signed: first.as_rule() == Rule::k_signed,
+                    width,
+                },
                 None => TypeAtomAst::Text,
             },
             _ => TypeAtomAst::Unknown(self.token(first)),
@@ -565,7 +768,10 @@ impl Builder {
         while let Some(top) = ops.pop() {
             reduce(&mut operands, top);
         }
-        operands.pop().unwrap_or(Expr::Word(Token { text: String::new(), span: Span::new(self.file, 0, 0) }))
+        operands.pop().unwrap_or(Expr::Word(Token {
+            text: String::new(),
+            span: Span::new(self.file, 0, 0),
+        }))
     }
 
     fn unary(&self, q: Pair<'_, Rule>) -> Expr {
@@ -573,17 +779,32 @@ impl Builder {
         match q.as_rule() {
             Rule::not_expr => {
                 let inner = q.into_inner().find(|x| x.as_rule() != Rule::k_not);
-                let inner = inner.map(|x| self.unary(x)).unwrap_or(Expr::Word(Token { text: String::new(), span }));
-                Expr::Not { inner: Box::new(inner), span }
+                let inner = inner.map(|x| self.unary(x)).unwrap_or(Expr::Word(Token {
+                    text: String::new(),
+                    span,
+                }));
+                Expr::Not {
+                    inner: Box::new(inner),
+                    span,
+                }
             }
             Rule::paren => match q.into_inner().find(|x| x.as_rule() == Rule::expr) {
                 Some(e) => self.expr(e),
-                None => Expr::Word(Token { text: String::new(), span }),
+                None => Expr::Word(Token {
+                    text: String::new(),
+                    span,
+                }),
             },
             Rule::call => {
                 let mut it = q.into_inner();
-                let name = it.next().map(|n| self.token(&n)).unwrap_or(Token { text: String::new(), span });
-                let args = it.filter(|x| x.as_rule() == Rule::expr).map(|x| self.expr(x)).collect();
+                let name = it.next().map(|n| self.token(&n)).unwrap_or(Token {
+                    text: String::new(),
+                    span,
+                });
+                let args = it
+                    .filter(|x| x.as_rule() == Rule::expr)
+                    .map(|x| self.expr(x))
+                    .collect();
                 Expr::Call { name, args, span }
             }
             Rule::option_ref | Rule::config_option_ref | Rule::exists_expr => {
@@ -592,7 +813,10 @@ impl Builder {
                     .into_inner()
                     .find(|x| x.as_rule() == Rule::word)
                     .map(|x| self.token(&x))
-                    .unwrap_or(Token { text: String::new(), span });
+                    .unwrap_or(Token {
+                        text: String::new(),
+                        span,
+                    });
                 match rule {
                     Rule::option_ref => Expr::Option { name, span },
                     Rule::config_option_ref => Expr::ConfigOption { name, span },
@@ -610,6 +834,11 @@ fn reduce(operands: &mut Vec<Expr>, op: BinOp) {
     let lhs = operands.pop();
     if let (Some(lhs), Some(rhs)) = (lhs, rhs) {
         let span = lhs.span().to(rhs.span());
-        operands.push(Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs), span });
+        operands.push(Expr::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+            span,
+        });
     }
 }

@@ -29,9 +29,16 @@ enum FrameKind {
     Key(usize),
     Zone(usize),
     /// A branch of an `if`; `first` when it opens the `if` itself.
-    IfBranch { cond: Option<Expr>, first: bool },
-    Switch { expr: Expr },
-    On { events: Vec<String> },
+    IfBranch {
+        cond: Option<Expr>,
+        first: bool,
+    },
+    Switch {
+        expr: Expr,
+    },
+    On {
+        events: Vec<String>,
+    },
 }
 
 #[derive(Debug)]
@@ -90,8 +97,18 @@ impl Checker {
 
     // ------------------------------------------------------------ findings
 
-    fn push(&mut self, map: &SourceMap, diag: Diagnostic, isc_at: Option<Span>, isc_msg: Option<String>) {
-        debug_assert!(super::KINDS.contains(&diag.kind), "kind {} missing from KINDS", diag.kind);
+    fn push(
+        &mut self,
+        map: &SourceMap,
+        diag: Diagnostic,
+        isc_at: Option<Span>,
+        isc_msg: Option<String>,
+    ) {
+        debug_assert!(
+            super::KINDS.contains(&diag.kind),
+            "kind {} missing from KINDS",
+            diag.kind
+        );
         let isc = isc_msg.map(|m| IscError {
             file: isc_at.map(|s| s.file),
             line: isc_at.and_then(|s| map.line_col(s)).map(|lc| lc.line),
@@ -101,18 +118,35 @@ impl Checker {
     }
 
     /// An error at `span`, ISC reporting the same line with `isc`.
-    pub fn error(&mut self, map: &SourceMap, kind: &'static str, span: Span, msg: impl Into<String>, isc: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        map: &SourceMap,
+        kind: &'static str,
+        span: Span,
+        msg: impl Into<String>,
+        isc: impl Into<String>,
+    ) {
         let d = Diagnostic::error(kind, Some(span), msg);
         self.push(map, d, Some(span), Some(isc.into()));
     }
 
     pub fn warning(&mut self, kind: &'static str, span: Span, msg: impl Into<String>) {
-        debug_assert!(super::KINDS.contains(&kind), "kind {kind} missing from KINDS");
-        self.findings.push(Finding { diag: Diagnostic::warning(kind, Some(span), msg), isc: None });
+        debug_assert!(
+            super::KINDS.contains(&kind),
+            "kind {kind} missing from KINDS"
+        );
+        self.findings.push(Finding {
+            diag: Diagnostic::warning(kind, Some(span), msg),
+            isc: None,
+        });
     }
 
     fn type_error(&mut self, map: &SourceMap, e: TypeError) {
-        let kind = if e.semicolon { "semicolon-expected" } else { "bad-value" };
+        let kind = if e.semicolon {
+            "semicolon-expected"
+        } else {
+            "bad-value"
+        };
         let mut d = Diagnostic::error(kind, Some(e.span), e.message);
         if e.semicolon {
             d = d.with_label("expected ';' before this");
@@ -204,52 +238,66 @@ impl Checker {
         }
     }
 
-    /// Where executable statements go: the open `if`/`switch`/`on` body, or the scope.
+    /// Where executable statements go: the open `if`/`switch`/`on` body, or
+    /// the innermost scope. Inside a key, zone or failover peer nothing is kept.
     fn emit(&mut self, e: Exec) {
-        for f in self.stack.iter_mut().rev() {
-            match f.kind {
-                FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
-                    f.body.push(e);
-                    return;
-                }
-                FrameKind::Scope(id) => {
-                    if let Some(s) = self.model.scopes.get_mut(id.0) {
-                        s.stmts.push(e);
-                    }
-                    return;
-                }
-                _ => return,
+        let Some(f) = self.stack.last_mut() else {
+            if let Some(s) = self.model.scopes.get_mut(0) {
+                s.stmts.push(e);
             }
-        }
-        if let Some(s) = self.model.scopes.get_mut(0) {
-            s.stmts.push(e);
+            return;
+        };
+        match f.kind {
+            FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
+                f.body.push(e)
+            }
+            FrameKind::Scope(id) => {
+                if let Some(s) = self.model.scopes.get_mut(id.0) {
+                    s.stmts.push(e);
+                }
+            }
+            _ => {}
         }
     }
 
     fn last_emitted_mut(&mut self) -> Option<&mut Exec> {
-        for i in (0..self.stack.len()).rev() {
-            match self.stack[i].kind {
-                FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
-                    return self.stack[i].body.last_mut();
-                }
-                FrameKind::Scope(id) => {
-                    return self.model.scopes.get_mut(id.0).and_then(|s| s.stmts.last_mut());
-                }
-                _ => return None,
+        let Some(f) = self.stack.last_mut() else {
+            return self
+                .model
+                .scopes
+                .get_mut(0)
+                .and_then(|s| s.stmts.last_mut());
+        };
+        match f.kind {
+            FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
+                f.body.last_mut()
             }
+            FrameKind::Scope(id) => self
+                .model
+                .scopes
+                .get_mut(id.0)
+                .and_then(|s| s.stmts.last_mut()),
+            _ => None,
         }
-        self.model.scopes.get_mut(0).and_then(|s| s.stmts.last_mut())
     }
 
     fn new_scope(&mut self, kind: ScopeKind, span: Span) -> ScopeId {
         let parent = Some(self.scope());
-        self.model.scopes.push(Scope { parent, kind, span, stmts: Vec::new() });
+        self.model.scopes.push(Scope {
+            parent,
+            kind,
+            span,
+            stmts: Vec::new(),
+        });
         ScopeId(self.model.scopes.len() - 1)
     }
 
     /// True inside a key, zone or failover peer block.
     pub fn in_special_block(&self) -> bool {
-        matches!(self.stack.last().map(|f| &f.kind), Some(FrameKind::Key(_) | FrameKind::Zone(_) | FrameKind::Failover(_)))
+        matches!(
+            self.stack.last().map(|f| &f.kind),
+            Some(FrameKind::Key(_) | FrameKind::Zone(_) | FrameKind::Failover(_))
+        )
     }
 
     /// How many blocks are open.
@@ -265,21 +313,48 @@ impl Checker {
         let ctx = self.ctx();
         let kw = head.keyword;
         if self.in_exec_block()
-            && !matches!(head.kind, HeadKind::If { .. } | HeadKind::Elsif { .. } | HeadKind::Else | HeadKind::Switch { .. } | HeadKind::On { .. })
+            && !matches!(
+                head.kind,
+                HeadKind::If { .. }
+                    | HeadKind::Elsif { .. }
+                    | HeadKind::Else
+                    | HeadKind::Switch { .. }
+                    | HeadKind::On { .. }
+            )
         {
-            self.error(map, "not-allowed-here", kw, "declarations are not allowed inside an executable block", "expecting a declaration");
+            self.error(
+                map,
+                "not-allowed-here",
+                kw,
+                "declarations are not allowed inside an executable block",
+                "expecting a declaration",
+            );
             return Outcome::Resync(kw.start);
         }
         if matches!(ctx, Ctx::Key | Ctx::Zone | Ctx::Failover) {
             self.misplaced(map, kw, "no block can be declared here");
             return Outcome::Resync(kw.start);
         }
-        let frame = |kind: FrameKind| Frame { kind, keyword: kw, head: head.span, body: Vec::new() };
+        let frame = |kind: FrameKind| Frame {
+            kind,
+            keyword: kw,
+            head: head.span,
+            body: Vec::new(),
+        };
         let kind = match head.kind {
             HeadKind::Subnet { net, mask } => {
                 // ISC also takes a subnet inside a pool (compat/dhcpd differential).
-                if !matches!(ctx, Ctx::Global | Ctx::Group | Ctx::SharedNetwork | Ctx::Pool) {
-                    self.error(map, "not-allowed-here", kw, "a subnet cannot be declared here", "subnet declarations not allowed here.");
+                if !matches!(
+                    ctx,
+                    Ctx::Global | Ctx::Group | Ctx::SharedNetwork | Ctx::Pool
+                ) {
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        kw,
+                        "a subnet cannot be declared here",
+                        "subnet declarations not allowed here.",
+                    );
                     return Outcome::Resync(kw.start);
                 }
                 let n = match subnet_addr(&net) {
@@ -324,7 +399,13 @@ impl Checker {
             }
             HeadKind::SharedNetwork { name } => {
                 if !matches!(ctx, Ctx::Global | Ctx::Group) {
-                    self.error(map, "not-allowed-here", kw, "a shared-network cannot be declared here", "shared-network parameters not allowed here.");
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        kw,
+                        "a shared-network cannot be declared here",
+                        "shared-network parameters not allowed here.",
+                    );
                     return Outcome::Resync(kw.start);
                 }
                 let idx = self.model.shared_networks.len();
@@ -340,8 +421,16 @@ impl Checker {
             }
             HeadKind::Pool => {
                 let (subnet, shared) = self.network();
-                if (subnet.is_none() && shared.is_none()) || matches!(ctx, Ctx::Host | Ctx::Class | Ctx::Subclass | Ctx::Pool) {
-                    self.error(map, "pool-outside-network", kw, "a pool must be inside a subnet or shared-network", "pool declared outside of network");
+                if (subnet.is_none() && shared.is_none())
+                    || matches!(ctx, Ctx::Host | Ctx::Class | Ctx::Subclass | Ctx::Pool)
+                {
+                    self.error(
+                        map,
+                        "pool-outside-network",
+                        kw,
+                        "a pool must be inside a subnet or shared-network",
+                        "pool declared outside of network",
+                    );
                     return Outcome::Resync(kw.start);
                 }
                 let idx = self.model.pools.len();
@@ -372,18 +461,38 @@ impl Checker {
             }
             HeadKind::Group { name } => {
                 if matches!(ctx, Ctx::Class | Ctx::Subclass | Ctx::Host) {
-                    let isc = if ctx == Ctx::Host { "expecting string or identifier." } else { "group declarations not allowed here." };
-                    self.error(map, "not-allowed-here", kw, "a group cannot be declared here", isc);
+                    let isc = if ctx == Ctx::Host {
+                        "expecting string or identifier."
+                    } else {
+                        "group declarations not allowed here."
+                    };
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        kw,
+                        "a group cannot be declared here",
+                        isc,
+                    );
                     return Outcome::Resync(kw.start);
                 }
                 let idx = self.model.groups.len();
                 let scope = self.new_scope(ScopeKind::Group(idx), head.span);
-                self.model.groups.push(Group { name: name.map(|n| n.unquoted()), scope, span: head.span });
+                self.model.groups.push(Group {
+                    name: name.map(|n| n.unquoted()),
+                    scope,
+                    span: head.span,
+                });
                 FrameKind::Scope(scope)
             }
             HeadKind::Host { name } => {
                 if matches!(ctx, Ctx::Host | Ctx::Class | Ctx::Subclass) {
-                    self.error(map, "not-allowed-here", kw, "a host cannot be declared here", "host declarations not allowed here.");
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        kw,
+                        "a host cannot be declared here",
+                        "host declarations not allowed here.",
+                    );
                     return Outcome::Resync(kw.start);
                 }
                 let idx = self.model.hosts.len();
@@ -401,7 +510,13 @@ impl Checker {
             }
             HeadKind::Class { name } => {
                 if matches!(ctx, Ctx::Class | Ctx::Subclass) {
-                    self.error(map, "not-allowed-here", kw, "a class cannot be declared inside a class", "class declarations not allowed here.");
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        kw,
+                        "a class cannot be declared inside a class",
+                        "class declarations not allowed here.",
+                    );
                     return Outcome::Resync(kw.start);
                 }
                 let idx = self.model.classes.len();
@@ -423,14 +538,24 @@ impl Checker {
                 }
                 let idx = self.model.subclasses.len();
                 let scope = self.new_scope(ScopeKind::Subclass(idx), head.span);
-                self.model.subclasses.push(Subclass { class: class.unquoted(), data, scope: Some(scope), span: head.span });
+                self.model.subclasses.push(Subclass {
+                    class: class.unquoted(),
+                    data,
+                    scope: Some(scope),
+                    span: head.span,
+                });
                 FrameKind::Scope(scope)
             }
             HeadKind::FailoverPeer { name } => {
                 if !matches!(ctx, Ctx::Global | Ctx::SharedNetwork) {
                     let outer = self.stack.last().map(|f| f.keyword).unwrap_or(kw);
                     let d = Diagnostic::error("not-allowed-here", Some(kw), "a failover peer can only be declared at the top level or in a shared-network");
-                    self.push(map, d, Some(outer), Some("failover peers may only be defined in shared-network".into()));
+                    self.push(
+                        map,
+                        d,
+                        Some(outer),
+                        Some("failover peers may only be defined in shared-network".into()),
+                    );
                     return Outcome::Resync(kw.start);
                 }
                 let idx = self.model.failover_peers.len();
@@ -453,7 +578,12 @@ impl Checker {
             }
             HeadKind::Key { name } => {
                 let idx = self.model.keys.len();
-                self.model.keys.push(Key { name: name.unquoted(), algorithm: None, secret: None, span: head.span });
+                self.model.keys.push(Key {
+                    name: name.unquoted(),
+                    algorithm: None,
+                    secret: None,
+                    span: head.span,
+                });
                 FrameKind::Key(idx)
             }
             HeadKind::Zone { name } => {
@@ -472,7 +602,10 @@ impl Checker {
             }
             HeadKind::If { cond } => {
                 self.check_bool(map, &cond);
-                FrameKind::IfBranch { cond: Some(cond), first: true }
+                FrameKind::IfBranch {
+                    cond: Some(cond),
+                    first: true,
+                }
             }
             HeadKind::Elsif { cond } => {
                 if !just_closed_if {
@@ -480,29 +613,48 @@ impl Checker {
                     return Outcome::Resync(kw.start);
                 }
                 self.check_bool(map, &cond);
-                FrameKind::IfBranch { cond: Some(cond), first: false }
+                FrameKind::IfBranch {
+                    cond: Some(cond),
+                    first: false,
+                }
             }
             HeadKind::Else => {
                 if !just_closed_if {
                     self.else_without_if(map, kw);
                     return Outcome::Resync(kw.start);
                 }
-                FrameKind::IfBranch { cond: None, first: false }
+                FrameKind::IfBranch {
+                    cond: None,
+                    first: false,
+                }
             }
             HeadKind::Switch { expr } => {
                 self.check_expr(map, &expr);
                 FrameKind::Switch { expr }
             }
-            HeadKind::On { events } => FrameKind::On { events: events.iter().map(|e| e.lower()).collect() },
+            HeadKind::On { events } => FrameKind::On {
+                events: events.iter().map(|e| e.lower()).collect(),
+            },
         };
         self.stack.push(frame(kind));
         Outcome::Next
     }
 
     fn else_without_if(&mut self, map: &SourceMap, kw: Span) {
-        let d = Diagnostic::error("else-without-if", Some(kw), "else or elsif without a preceding if");
+        let d = Diagnostic::error(
+            "else-without-if",
+            Some(kw),
+            "else or elsif without a preceding if",
+        );
         let (line, message) = self.cannot_start_here(map, kw, self.prev_end);
-        self.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(kw.file), line: Some(line), message }) });
+        self.findings.push(Finding {
+            diag: d,
+            isc: Some(IscError {
+                file: Some(kw.file),
+                line: Some(line),
+                message,
+            }),
+        });
     }
 
     /// Where and how ISC reports a statement that cannot start at `at`: in a
@@ -510,13 +662,25 @@ impl Checker {
     /// declaration" on the previous token's line (`line 0` before any); in an
     /// `if`/`switch`/`on` body "right brace expected." at the token; in a
     /// key, zone or failover peer "expecting right brace." at the token.
-    pub fn cannot_start_here(&self, map: &SourceMap, at: Span, prev_end: Option<Span>) -> (usize, String) {
+    pub fn cannot_start_here(
+        &self,
+        map: &SourceMap,
+        at: Span,
+        prev_end: Option<Span>,
+    ) -> (usize, String) {
         let here = map.line_col(at).map(|lc| lc.line).unwrap_or(0);
         match self.stack.last().map(|f| &f.kind) {
-            Some(FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. }) => (here, "right brace expected.".into()),
-            Some(FrameKind::Key(_) | FrameKind::Zone(_) | FrameKind::Failover(_)) => (here, "expecting right brace.".into()),
+            Some(FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. }) => {
+                (here, "right brace expected.".into())
+            }
+            Some(FrameKind::Key(_) | FrameKind::Zone(_) | FrameKind::Failover(_)) => {
+                (here, "expecting right brace.".into())
+            }
             _ => {
-                let line = prev_end.and_then(|p| map.line_col(p)).map(|lc| lc.line).unwrap_or(0);
+                let line = prev_end
+                    .and_then(|p| map.line_col(p))
+                    .map(|lc| lc.line)
+                    .unwrap_or(0);
                 (line, "expecting a parameter or declaration".into())
             }
         }
@@ -526,17 +690,36 @@ impl Checker {
     fn misplaced(&mut self, map: &SourceMap, span: Span, msg: impl Into<String>) {
         let (line, message) = self.cannot_start_here(map, span, self.prev_end);
         let d = Diagnostic::error("not-allowed-here", Some(span), msg);
-        self.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(span.file), line: Some(line), message }) });
+        self.findings.push(Finding {
+            diag: d,
+            isc: Some(IscError {
+                file: Some(span.file),
+                line: Some(line),
+                message,
+            }),
+        });
     }
 
     fn subclass_ok(&mut self, map: &SourceMap, ctx: Ctx, kw: Span, class: &Token) -> bool {
         if matches!(ctx, Ctx::Class | Ctx::Subclass) {
-            self.error(map, "not-allowed-here", kw, "a subclass cannot be declared inside a class", "class declarations not allowed here.");
+            self.error(
+                map,
+                "not-allowed-here",
+                kw,
+                "a subclass cannot be declared inside a class",
+                "class declarations not allowed here.",
+            );
             return false;
         }
         let name = class.unquoted();
         if self.model.class_by_name(&name).is_none() {
-            self.error(map, "unknown-class", class.span, format!("no class named {name} has been declared"), format!("no class named {name}"));
+            self.error(
+                map,
+                "unknown-class",
+                class.span,
+                format!("no class named {name} has been declared"),
+                format!("no class named {name}"),
+            );
             return false;
         }
         true
@@ -552,24 +735,37 @@ impl Checker {
         if self.stack.len() <= file_base {
             return false;
         }
-        let Some(frame) = self.stack.pop() else { return false };
+        let Some(frame) = self.stack.pop() else {
+            return false;
+        };
         match frame.kind {
             FrameKind::Scope(id) => self.close_scope(map, id, span),
             FrameKind::Failover(i) => self.close_failover(map, i, span),
             FrameKind::Key(_) | FrameKind::Zone(_) => {}
             FrameKind::IfBranch { cond, first } => {
                 if first {
-                    self.emit(Exec::If { branches: vec![(cond, frame.body)], span: frame.head });
+                    self.emit(Exec::If {
+                        branches: vec![(cond, frame.body)],
+                        span: frame.head,
+                    });
                 } else if let Some(Exec::If { branches, .. }) = self.last_emitted_mut() {
                     branches.push((cond, frame.body));
                 }
                 self.just_closed_if = true;
                 return true;
             }
-            FrameKind::Switch { expr } => self.emit(Exec::Switch { expr, body: frame.body, span: frame.head }),
+            FrameKind::Switch { expr } => self.emit(Exec::Switch {
+                expr,
+                body: frame.body,
+                span: frame.head,
+            }),
             FrameKind::On { events } => {
                 self.not_yet(format!("on {}", events.join(" or ")), frame.keyword);
-                self.emit(Exec::On { events, body: frame.body, span: frame.head })
+                self.emit(Exec::On {
+                    events,
+                    body: frame.body,
+                    span: frame.head,
+                })
             }
         }
         self.just_closed_if = false;
@@ -578,18 +774,39 @@ impl Checker {
 
     fn close_scope(&mut self, map: &SourceMap, id: ScopeId, close: Span) {
         match self.model.scope(id).map(|s| s.kind) {
-            Some(ScopeKind::SharedNetwork(i)) => {
-                if self.model.shared_networks.get(i).is_some_and(|s| s.subnets.is_empty()) {
-                    self.error(map, "empty-shared-network", close, "shared-network declares no subnet", "empty shared-network decl");
-                }
+            Some(ScopeKind::SharedNetwork(i))
+                if self
+                    .model
+                    .shared_networks
+                    .get(i)
+                    .is_some_and(|s| s.subnets.is_empty()) =>
+            {
+                self.error(
+                    map,
+                    "empty-shared-network",
+                    close,
+                    "shared-network declares no subnet",
+                    "empty shared-network decl",
+                );
             }
-            Some(ScopeKind::Pool(i)) => {
-                if self.model.pools.get(i).is_some_and(|p| p.ranges.is_empty()) {
-                    self.error(map, "pool-without-range", close, "pool declares no address range", "Pool declaration with no address range.");
-                }
+            Some(ScopeKind::Pool(i))
+                if self.model.pools.get(i).is_some_and(|p| p.ranges.is_empty()) =>
+            {
+                self.error(
+                    map,
+                    "pool-without-range",
+                    close,
+                    "pool declares no address range",
+                    "Pool declaration with no address range.",
+                );
             }
             Some(ScopeKind::Host(i)) => {
-                let name = self.model.hosts.get(i).map(|h| h.name.clone()).unwrap_or_default();
+                let name = self
+                    .model
+                    .hosts
+                    .get(i)
+                    .map(|h| h.name.clone())
+                    .unwrap_or_default();
                 let first = match self.host_names.get(&name) {
                     Some(&f) if f != i => self.model.hosts.get(f).map(|h| h.span),
                     Some(_) => None,
@@ -600,9 +817,18 @@ impl Checker {
                 };
                 if let Some(first) = first {
                     let at = self.model.hosts.get(i).map(|h| h.span).unwrap_or(close);
-                    let d = Diagnostic::error("duplicate-host", Some(at), format!("host {name} is declared twice"))
-                        .with_note(Some(first), "first declared here");
-                    self.push(map, d, Some(close), Some(format!("host {name}: already exists")));
+                    let d = Diagnostic::error(
+                        "duplicate-host",
+                        Some(at),
+                        format!("host {name} is declared twice"),
+                    )
+                    .with_note(Some(first), "first declared here");
+                    self.push(
+                        map,
+                        d,
+                        Some(close),
+                        Some(format!("host {name}: already exists")),
+                    );
                 }
             }
             _ => {}
@@ -610,24 +836,47 @@ impl Checker {
     }
 
     fn close_failover(&mut self, map: &SourceMap, i: usize, close: Span) {
-        let Some(p) = self.model.failover_peers.get(i) else { return };
+        let Some(p) = self.model.failover_peers.get(i) else {
+            return;
+        };
         let (no_peer, no_split) = (
             p.peer_address.is_none(),
             p.role != Some(FailoverRole::Secondary) && p.split.is_none() && p.hba.is_none(),
         );
         if no_peer {
-            self.error(map, "failover-incomplete", close, "failover peer needs a peer address", "peer address may not be omitted");
+            self.error(
+                map,
+                "failover-incomplete",
+                close,
+                "failover peer needs a peer address",
+                "peer address may not be omitted",
+            );
         }
         if no_split {
-            self.error(map, "failover-incomplete", close, "a primary failover server needs split or hba", "primary failover server must have hba or split.");
+            self.error(
+                map,
+                "failover-incomplete",
+                close,
+                "a primary failover server needs split or hba",
+                "primary failover server must have hba or split.",
+            );
         }
     }
 
     /// A `case VALUE:` or `default:` label.
     pub fn case(&mut self, map: &SourceMap, value: Option<Expr>, span: Span) {
         self.just_closed_if = false;
-        if !matches!(self.stack.last().map(|f| &f.kind), Some(FrameKind::Switch { .. })) {
-            self.error(map, "case-outside-switch", span, "case label outside a switch", "case statement in inappropriate scope.");
+        if !matches!(
+            self.stack.last().map(|f| &f.kind),
+            Some(FrameKind::Switch { .. })
+        ) {
+            self.error(
+                map,
+                "case-outside-switch",
+                span,
+                "case label outside a switch",
+                "case statement in inappropriate scope.",
+            );
             return;
         }
         self.emit(Exec::Case { value, span });
@@ -643,8 +892,14 @@ impl Checker {
         let end_span = match stmt.end {
             End::Semi(s) | End::Missing(s) => s,
         };
-        if matches!(ctx, Ctx::Key | Ctx::Zone | Ctx::Failover) && !matches!(stmt.kind, StmtKind::Param { .. } | StmtKind::KeyRef { .. }) {
-            self.misplaced(map, stmt.span, "this statement does not belong in a key, zone or failover peer");
+        if matches!(ctx, Ctx::Key | Ctx::Zone | Ctx::Failover)
+            && !matches!(stmt.kind, StmtKind::Param { .. } | StmtKind::KeyRef { .. })
+        {
+            self.misplaced(
+                map,
+                stmt.span,
+                "this statement does not belong in a key, zone or failover peer",
+            );
             return Outcome::Resync(stmt.span.start);
         }
         match &stmt.kind {
@@ -661,18 +916,37 @@ impl Checker {
                         _ => false,
                     };
                     if !ok {
-                        self.error(map, "bad-option-space", t.span, format!("unexpected {} in option space", t.text), "expecting \"code\", \"length\" or \"hash\"");
+                        self.error(
+                            map,
+                            "bad-option-space",
+                            t.span,
+                            format!("unexpected {} in option space", t.text),
+                            "expecting \"code\", \"length\" or \"hash\"",
+                        );
                         return Outcome::Resync(t.span.start);
                     }
                 }
             }
             StmtKind::OptionDef { name, code, ty } => return self.option_def(map, name, code, ty),
-            StmtKind::Option { verb, name, value } => return self.option_stmt(map, *verb, name, value, stmt.span, end_span),
-            StmtKind::Range { dynamic_bootp, args } => return self.range(map, ctx, *dynamic_bootp, args, stmt.span, end_span),
-            StmtKind::Hardware { args } => return self.hardware(map, ctx, args, stmt.span, end_span),
+            StmtKind::Option { verb, name, value } => {
+                return self.option_stmt(map, *verb, name, value, stmt.span, end_span)
+            }
+            StmtKind::Range {
+                dynamic_bootp,
+                args,
+            } => return self.range(map, ctx, *dynamic_bootp, args, stmt.span, end_span),
+            StmtKind::Hardware { args } => {
+                return self.hardware(map, ctx, args, stmt.span, end_span)
+            }
             StmtKind::FixedAddress { args } => {
                 if ctx != Ctx::Host {
-                    self.error(map, "not-allowed-here", stmt.span, "fixed-address is only allowed in a host", "fixed-address parameter not allowed here.");
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        stmt.span,
+                        "fixed-address is only allowed in a host",
+                        "fixed-address parameter not allowed here.",
+                    );
                     return Outcome::Resync(stmt.span.start);
                 }
                 let mut c = Cursor::new(args, end_span);
@@ -695,26 +969,45 @@ impl Checker {
                     self.type_error(map, e);
                     return Outcome::Resync(at);
                 }
-                if let Some(h) = self.current_host().and_then(|i| self.model.hosts.get_mut(i)) {
+                if let Some(h) = self
+                    .current_host()
+                    .and_then(|i| self.model.hosts.get_mut(i))
+                {
                     if !h.fixed_addresses.is_empty() {
                         let d = Diagnostic::error("duplicate-host", Some(stmt.span), format!("host {} has a second fixed-address statement (list the addresses in one)", h.name));
-                        self.push(map, d, Some(end_span), Some("Only one fixed address declaration per host.".into()));
+                        self.push(
+                            map,
+                            d,
+                            Some(end_span),
+                            Some("Only one fixed address declaration per host.".into()),
+                        );
                         return Outcome::Next;
                     }
                     h.fixed_addresses.extend(addrs);
                 }
             }
-            StmtKind::Permit { verb, args } => return self.permit(map, ctx, *verb, args, stmt.span, end_span),
+            StmtKind::Permit { verb, args } => {
+                return self.permit(map, ctx, *verb, args, stmt.span, end_span)
+            }
             StmtKind::Match { is_if, expr } => {
                 if *is_if {
                     self.check_bool(map, expr);
                 } else {
                     self.check_expr(map, expr);
                 }
-                match self.current_class().and_then(|i| self.model.classes.get_mut(i)) {
+                match self
+                    .current_class()
+                    .and_then(|i| self.model.classes.get_mut(i))
+                {
                     Some(c) if *is_if => c.match_if = Some(expr.clone()),
                     Some(c) if c.spawn.is_some() || c.match_data.is_some() => {
-                        self.error(map, "match-and-spawn", stmt.span, "a class has one `match` or one `spawn with`, not both", "can't override existing submatch/spawn.");
+                        self.error(
+                            map,
+                            "match-and-spawn",
+                            stmt.span,
+                            "a class has one `match` or one `spawn with`, not both",
+                            "can't override existing submatch/spawn.",
+                        );
                         return Outcome::Resync(stmt.span.start);
                     }
                     Some(c) => c.match_data = Some(expr.clone()),
@@ -726,9 +1019,18 @@ impl Checker {
             }
             StmtKind::Spawn { expr } => {
                 self.check_expr(map, expr);
-                match self.current_class().and_then(|i| self.model.classes.get_mut(i)) {
+                match self
+                    .current_class()
+                    .and_then(|i| self.model.classes.get_mut(i))
+                {
                     Some(c) if c.spawn.is_some() || c.match_data.is_some() => {
-                        self.error(map, "match-and-spawn", stmt.span, "a class has one `match` or one `spawn with`, not both", "can't override existing submatch/spawn.");
+                        self.error(
+                            map,
+                            "match-and-spawn",
+                            stmt.span,
+                            "a class has one `match` or one `spawn with`, not both",
+                            "can't override existing submatch/spawn.",
+                        );
                         return Outcome::Resync(stmt.span.start);
                     }
                     Some(c) => c.spawn = Some(expr.clone()),
@@ -740,23 +1042,52 @@ impl Checker {
             }
             StmtKind::Subclass { class, data } => {
                 if self.subclass_ok(map, ctx, stmt.span, class) {
-                    self.model.subclasses.push(Subclass { class: class.unquoted(), data: data.clone(), scope: None, span: stmt.span });
+                    self.model.subclasses.push(Subclass {
+                        class: class.unquoted(),
+                        data: data.clone(),
+                        scope: None,
+                        span: stmt.span,
+                    });
                 }
             }
             StmtKind::FailoverRef { name } => {
                 let n = name.unquoted();
                 if ctx != Ctx::Pool {
                     let (line, message) = self.cannot_start_here(map, stmt.span, self.prev_end);
-                    let message = if message.starts_with("expecting a parameter") { "failover peers may only be defined in shared-network".to_string() } else { message };
-                    let d = Diagnostic::error("not-allowed-here", Some(stmt.span), "`failover peer NAME;` belongs in a pool");
-                    self.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(stmt.span.file), line: Some(line), message }) });
+                    let message = if message.starts_with("expecting a parameter") {
+                        "failover peers may only be defined in shared-network".to_string()
+                    } else {
+                        message
+                    };
+                    let d = Diagnostic::error(
+                        "not-allowed-here",
+                        Some(stmt.span),
+                        "`failover peer NAME;` belongs in a pool",
+                    );
+                    self.findings.push(Finding {
+                        diag: d,
+                        isc: Some(IscError {
+                            file: Some(stmt.span.file),
+                            line: Some(line),
+                            message,
+                        }),
+                    });
                     return Outcome::Resync(stmt.span.start);
                 }
                 if !self.model.failover_peers.iter().any(|p| p.name == n) {
-                    self.error(map, "unknown-failover-peer", name.span, format!("failover peer {n} has not been declared"), format!("failover peer {n}: not found"));
+                    self.error(
+                        map,
+                        "unknown-failover-peer",
+                        name.span,
+                        format!("failover peer {n} has not been declared"),
+                        format!("failover peer {n}: not found"),
+                    );
                     return Outcome::Next;
                 }
-                if let Some(p) = self.current_pool().and_then(|i| self.model.pools.get_mut(i)) {
+                if let Some(p) = self
+                    .current_pool()
+                    .and_then(|i| self.model.pools.get_mut(i))
+                {
                     p.failover_peer = Some(n.clone());
                 }
                 self.not_yet(format!("failover peer \"{n}\" in a pool"), stmt.span);
@@ -764,7 +1095,13 @@ impl Checker {
             StmtKind::KeyRef { name } => {
                 let n = name.unquoted();
                 if ctx != Ctx::Zone {
-                    self.error(map, "not-allowed-here", stmt.span, "a key reference is only allowed in a zone", "expecting a declaration");
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        stmt.span,
+                        "a key reference is only allowed in a zone",
+                        "expecting a declaration",
+                    );
                     return Outcome::Resync(stmt.span.start);
                 }
                 if !self.model.keys.iter().any(|k| k.name == n) {
@@ -780,72 +1117,144 @@ impl Checker {
             }
             StmtKind::Set { name, expr } => {
                 self.check_expr(map, expr);
-                self.emit(Exec::Set { name: name.text.clone(), expr: expr.clone(), span: stmt.span });
+                self.emit(Exec::Set {
+                    name: name.text.clone(),
+                    expr: expr.clone(),
+                    span: stmt.span,
+                });
             }
             StmtKind::ImplicitSet { name, expr } => {
                 self.check_expr(map, expr);
                 let lname = name.lower();
                 if let Some((ParamType::Expr, _)) = options::param_type(&lname) {
                     self.not_yet(lname.clone(), stmt.span);
-                    self.emit(Exec::Param { name: lname, value: ParamValue::Expr(expr.clone()), span: stmt.span });
+                    self.emit(Exec::Param {
+                        name: lname,
+                        value: ParamValue::Expr(expr.clone()),
+                        span: stmt.span,
+                    });
                 } else {
-                    self.emit(Exec::Set { name: name.text.clone(), expr: expr.clone(), span: stmt.span });
+                    self.emit(Exec::Set {
+                        name: name.text.clone(),
+                        expr: expr.clone(),
+                        span: stmt.span,
+                    });
                 }
             }
-            StmtKind::Unset { name } => self.emit(Exec::Unset { name: name.text.clone(), span: stmt.span }),
+            StmtKind::Unset { name } => self.emit(Exec::Unset {
+                name: name.text.clone(),
+                span: stmt.span,
+            }),
             StmtKind::Log { priority, expr } => {
                 self.check_expr(map, expr);
-                let p = priority.as_ref().map(|t| t.lower()).unwrap_or_else(|| "info".into());
-                self.emit(Exec::Log { priority: p, expr: expr.clone(), span: stmt.span });
+                let p = priority
+                    .as_ref()
+                    .map(|t| t.lower())
+                    .unwrap_or_else(|| "info".into());
+                self.emit(Exec::Log {
+                    priority: p,
+                    expr: expr.clone(),
+                    span: stmt.span,
+                });
             }
             StmtKind::Execute { args } => {
                 for a in args {
                     self.check_expr(map, a);
                 }
                 self.not_yet("execute".into(), stmt.span);
-                self.emit(Exec::Execute { args: args.clone(), span: stmt.span });
+                self.emit(Exec::Execute {
+                    args: args.clone(),
+                    span: stmt.span,
+                });
             }
             StmtKind::Add { class } => {
                 let n = class.unquoted();
                 if self.model.class_by_name(&n).is_none() {
-                    self.error(map, "unknown-class", class.span, format!("class {n} has not been declared"), format!("class {n}: not found"));
+                    self.error(
+                        map,
+                        "unknown-class",
+                        class.span,
+                        format!("class {n} has not been declared"),
+                        format!("class {n}: not found"),
+                    );
                     return Outcome::Next;
                 }
-                self.emit(Exec::Add { class: n, span: stmt.span });
+                self.emit(Exec::Add {
+                    class: n,
+                    span: stmt.span,
+                });
             }
             StmtKind::Break => self.emit(Exec::Break { span: stmt.span }),
-            StmtKind::OnEmpty { events } => {
-                self.emit(Exec::On { events: events.iter().map(|e| e.lower()).collect(), body: Vec::new(), span: stmt.span })
-            }
+            StmtKind::OnEmpty { events } => self.emit(Exec::On {
+                events: events.iter().map(|e| e.lower()).collect(),
+                body: Vec::new(),
+                span: stmt.span,
+            }),
             StmtKind::Return { expr } => {
                 self.check_expr(map, expr);
-                self.emit(Exec::Return { expr: expr.clone(), span: stmt.span });
+                self.emit(Exec::Return {
+                    expr: expr.clone(),
+                    span: stmt.span,
+                });
             }
-            StmtKind::NotAuthoritative => {
-                self.emit(Exec::Param { name: "authoritative".into(), value: ParamValue::Flag(false), span: stmt.span })
-            }
+            StmtKind::NotAuthoritative => self.emit(Exec::Param {
+                name: "authoritative".into(),
+                value: ParamValue::Flag(false),
+                span: stmt.span,
+            }),
             StmtKind::Call { name, args } => {
                 for a in args {
                     self.check_expr(map, a);
                 }
-                self.warning("no-effect", stmt.span, format!("`{}(...)` calls a function that is never defined", name.text));
-                self.emit(Exec::Call { name: name.text.clone(), args: args.clone(), span: stmt.span });
+                self.warning(
+                    "no-effect",
+                    stmt.span,
+                    format!(
+                        "`{}(...)` calls a function that is never defined",
+                        name.text
+                    ),
+                );
+                self.emit(Exec::Call {
+                    name: name.text.clone(),
+                    args: args.clone(),
+                    span: stmt.span,
+                });
             }
-            StmtKind::Param { name, args } => return self.param(map, ctx, name, args, stmt.span, end_span),
+            StmtKind::Param { name, args } => {
+                return self.param(map, ctx, name, args, stmt.span, end_span)
+            }
         }
         Outcome::Next
     }
 
-    fn option_def(&mut self, map: &SourceMap, name: &Token, code: &Token, ty: &OptionTypeAst) -> Outcome {
+    fn option_def(
+        &mut self,
+        map: &SourceMap,
+        name: &Token,
+        code: &Token,
+        ty: &OptionTypeAst,
+    ) -> Outcome {
         let (space, oname) = options::split_name(&name.text);
         if !self.model.options.spaces.contains_key(&space) {
-            self.error(map, "unknown-option-space", name.span, format!("option space {space} has not been declared"), format!("no option space named {space}."));
+            self.error(
+                map,
+                "unknown-option-space",
+                name.span,
+                format!("option space {space} has not been declared"),
+                format!("no option space named {space}."),
+            );
             return Outcome::Next;
         }
         let code_n = match values::number(&code.text, code.span) {
             Ok(n) if (0..=65535).contains(&n) => n as u32,
             Ok(n) => {
-                self.error(map, "bad-value", code.span, format!("option code {n} is out of range"), format!("{n} exceeds max (255) for precision."));
+                self.error(
+                    map,
+                    "bad-value",
+                    code.span,
+                    format!("option code {n} is out of range"),
+                    format!("{n} exceeds max (255) for precision."),
+                );
                 return Outcome::Next;
             }
             Err(e) => {
@@ -862,11 +1271,19 @@ impl Checker {
                 TypeAtomAst::Text => Atom::Text,
                 TypeAtomAst::String => Atom::Data,
                 TypeAtomAst::DomainName => Atom::DomainName,
-                TypeAtomAst::DomainList { compressed } => Atom::DomainList { compressed: *compressed },
+                TypeAtomAst::DomainList { compressed } => Atom::DomainList {
+                    compressed: *compressed,
+                },
                 TypeAtomAst::Encapsulate(sp) => {
                     let s = sp.text.to_ascii_lowercase();
                     if !self.model.options.spaces.contains_key(&s) {
-                        self.error(map, "unknown-option-space", sp.span, format!("option space {s} has not been declared"), format!("unknown option space {s}"));
+                        self.error(
+                            map,
+                            "unknown-option-space",
+                            sp.span,
+                            format!("option space {s} has not been declared"),
+                            format!("unknown option space {s}"),
+                        );
                         return Outcome::Resync(sp.span.start);
                     }
                     Atom::Encapsulate(s)
@@ -879,30 +1296,71 @@ impl Checker {
                     ("16", true) => Atom::I16,
                     ("32", true) => Atom::I32,
                     _ => {
-                        self.error(map, "bad-option-type", width.span, format!("integers are 8, 16 or 32 bits, not {}", width.text), format!("{} bit precision is not supported.", width.text));
+                        self.error(
+                            map,
+                            "bad-option-type",
+                            width.span,
+                            format!("integers are 8, 16 or 32 bits, not {}", width.text),
+                            format!("{} bit precision is not supported.", width.text),
+                        );
                         return Outcome::Resync(width.span.start);
                     }
                 },
                 TypeAtomAst::Unknown(t) => {
-                    self.error(map, "bad-option-type", t.span, format!("unknown option type {}", t.text), format!("unknown data type {}", t.text));
+                    self.error(
+                        map,
+                        "bad-option-type",
+                        t.span,
+                        format!("unknown option type {}", t.text),
+                        format!("unknown data type {}", t.text),
+                    );
                     return Outcome::Resync(t.span.start);
                 }
             };
             record.push(atom);
         }
-        self.model.options.define(&space, &oname, code_n, OptionType { record, array: ty.array }, true);
+        self.model.options.define(
+            &space,
+            &oname,
+            code_n,
+            OptionType {
+                record,
+                array: ty.array,
+            },
+            true,
+        );
         Outcome::Next
     }
 
-    fn option_stmt(&mut self, map: &SourceMap, verb: OptionVerb, name: &Token, value: &OptionValueAst, span: Span, end: Span) -> Outcome {
+    fn option_stmt(
+        &mut self,
+        map: &SourceMap,
+        verb: OptionVerb,
+        name: &Token,
+        value: &OptionValueAst,
+        span: Span,
+        end: Span,
+    ) -> Outcome {
         let def = match self.model.options.lookup(&name.text) {
             Lookup::Found(d) => d.clone(),
             Lookup::NoOption(space, n) => {
-                self.error(map, "unknown-option", name.span, format!("unknown option {space}.{n}"), format!("unknown option {space}.{n}"));
+                self.error(
+                    map,
+                    "unknown-option",
+                    name.span,
+                    format!("unknown option {space}.{n}"),
+                    format!("unknown option {space}.{n}"),
+                );
                 return Outcome::Resync(name.span.start);
             }
             Lookup::NoSpace(space) => {
-                self.error(map, "unknown-option-space", name.span, format!("option space {space} has not been declared"), format!("no option space named {space}."));
+                self.error(
+                    map,
+                    "unknown-option-space",
+                    name.span,
+                    format!("option space {space} has not been declared"),
+                    format!("no option space named {space}."),
+                );
                 return Outcome::Resync(name.span.start);
             }
         };
@@ -929,11 +1387,26 @@ impl Checker {
                 }
             }
         }
-        self.emit(Exec::Option(OptionSetting { verb, space: def.space, name: def.name, code: def.code, value: v, span }));
+        self.emit(Exec::Option(OptionSetting {
+            verb,
+            space: def.space,
+            name: def.name,
+            code: def.code,
+            value: v,
+            span,
+        }));
         Outcome::Next
     }
 
-    fn range(&mut self, map: &SourceMap, ctx: Ctx, dynamic_bootp: bool, args: &[Token], span: Span, end: Span) -> Outcome {
+    fn range(
+        &mut self,
+        map: &SourceMap,
+        ctx: Ctx,
+        dynamic_bootp: bool,
+        args: &[Token],
+        span: Span,
+        end: Span,
+    ) -> Outcome {
         let (subnet, shared) = self.network();
         let allowed = match ctx {
             Ctx::Subnet | Ctx::Pool => true,
@@ -941,7 +1414,13 @@ impl Checker {
             _ => false,
         };
         if !allowed {
-            self.error(map, "not-allowed-here", span, "a range must be inside a subnet or pool", "range declaration not allowed here.");
+            self.error(
+                map,
+                "not-allowed-here",
+                span,
+                "a range must be inside a subnet or pool",
+                "range declaration not allowed here.",
+            );
             return Outcome::Resync(span.start);
         }
         let mut c = Cursor::new(args, end);
@@ -952,15 +1431,23 @@ impl Checker {
             }
             let here = c.here();
             match c.next() {
-                Some(t) if t.text.bytes().next().is_some_and(|b| b.is_ascii_digit()) => match values::dotted_quad(t) {
-                    Ok(a) => addrs.push(a),
-                    Err(e) => {
-                        self.type_error(map, e);
-                        return Outcome::Resync(t.span.start);
+                Some(t) if t.text.bytes().next().is_some_and(|b| b.is_ascii_digit()) => {
+                    match values::dotted_quad(t) {
+                        Ok(a) => addrs.push(a),
+                        Err(e) => {
+                            self.type_error(map, e);
+                            return Outcome::Resync(t.span.start);
+                        }
                     }
-                },
+                }
                 _ => {
-                    self.error(map, "bad-value", here, "expecting an address", "expecting numeric value.");
+                    self.error(
+                        map,
+                        "bad-value",
+                        here,
+                        "expecting an address",
+                        "expecting numeric value.",
+                    );
                     return Outcome::Resync(here.start);
                 }
             }
@@ -972,39 +1459,89 @@ impl Checker {
         }
         let low = addrs[0];
         let high = *addrs.get(1).unwrap_or(&low);
-        let (low, high) = if low <= high { (low, high) } else { (high, low) };
+        let (low, high) = if low <= high {
+            (low, high)
+        } else {
+            (high, low)
+        };
         // The subnet the range must fall in: the enclosing one, or for a pool
         // directly in a shared-network, the one of its subnets holding `low`.
         let sub = subnet.or_else(|| {
             shared
                 .and_then(|s| self.model.shared_networks.get(s))
-                .and_then(|sn| sn.subnets.iter().copied().find(|&i| self.model.subnets.get(i).is_some_and(|x| x.contains(low))))
+                .and_then(|sn| {
+                    sn.subnets
+                        .iter()
+                        .copied()
+                        .find(|&i| self.model.subnets.get(i).is_some_and(|x| x.contains(low)))
+                })
         });
         let Some(sub_i) = sub else {
-            let d = Diagnostic::error("range-outside-subnet", Some(span), format!("range {low}-{high} is in no subnet of this shared-network"));
-            self.push(map, d, None, Some(format!("No subnet declaration for range {low}")));
+            let d = Diagnostic::error(
+                "range-outside-subnet",
+                Some(span),
+                format!("range {low}-{high} is in no subnet of this shared-network"),
+            );
+            self.push(
+                map,
+                d,
+                None,
+                Some(format!("No subnet declaration for range {low}")),
+            );
             self.fatal = true;
             return Outcome::Next;
         };
-        let Some(s) = self.model.subnets.get(sub_i) else { return Outcome::Next };
+        let Some(s) = self.model.subnets.get(sub_i) else {
+            return Outcome::Next;
+        };
         for a in [low, high] {
             if !s.contains(a) {
                 let (net, mask, sspan) = (s.net, s.mask, s.span);
-                let d = Diagnostic::error("range-outside-subnet", Some(span), format!("range {low}-{high} is outside subnet {net}/{}", s.prefix_len()))
-                    .with_note(Some(sspan), "the subnet is declared here");
-                self.push(map, d, None, Some(format!("bad range, address {a} not in subnet {net} netmask {mask}")));
+                let d = Diagnostic::error(
+                    "range-outside-subnet",
+                    Some(span),
+                    format!(
+                        "range {low}-{high} is outside subnet {net}/{}",
+                        s.prefix_len()
+                    ),
+                )
+                .with_note(Some(sspan), "the subnet is declared here");
+                self.push(
+                    map,
+                    d,
+                    None,
+                    Some(format!(
+                        "bad range, address {a} not in subnet {net} netmask {mask}"
+                    )),
+                );
                 self.fatal = true;
                 return Outcome::Next;
             }
         }
         let (lo, hi) = (u32::from(low), u32::from(high));
-        let dup = self.ranges.iter().filter(|(a, b)| *a <= hi && lo <= *b).map(|(a, _)| (*a).max(lo)).min();
+        let dup = self
+            .ranges
+            .iter()
+            .filter(|(a, b)| *a <= hi && lo <= *b)
+            .map(|(a, _)| (*a).max(lo))
+            .min();
         if let Some(d) = dup {
             let a = std::net::Ipv4Addr::from(d);
-            self.error(map, "duplicate-lease", span, format!("address {a} is already in another range"), format!("lease {a} is declared twice!"));
+            self.error(
+                map,
+                "duplicate-lease",
+                span,
+                format!("address {a} is already in another range"),
+                format!("lease {a} is declared twice!"),
+            );
         }
         self.ranges.push((lo, hi));
-        let r = Range { low, high, dynamic_bootp, span };
+        let r = Range {
+            low,
+            high,
+            dynamic_bootp,
+            span,
+        };
         match self.current_pool() {
             Some(p) => {
                 if let Some(pool) = self.model.pools.get_mut(p) {
@@ -1020,9 +1557,22 @@ impl Checker {
         Outcome::Next
     }
 
-    fn hardware(&mut self, map: &SourceMap, ctx: Ctx, args: &[Token], span: Span, end: Span) -> Outcome {
+    fn hardware(
+        &mut self,
+        map: &SourceMap,
+        ctx: Ctx,
+        args: &[Token],
+        span: Span,
+        end: Span,
+    ) -> Outcome {
         if ctx != Ctx::Host {
-            self.error(map, "not-allowed-here", span, "hardware is only allowed in a host", "hardware address parameter not allowed here.");
+            self.error(
+                map,
+                "not-allowed-here",
+                span,
+                "hardware is only allowed in a host",
+                "hardware address parameter not allowed here.",
+            );
             return Outcome::Resync(span.start);
         }
         let mut c = Cursor::new(args, end);
@@ -1033,13 +1583,33 @@ impl Checker {
             Some("fddi") => ("fddi", 8),
             Some("infiniband") => ("infiniband", 32),
             _ => {
-                self.error(map, "bad-value", here, "expecting ethernet, token-ring, fddi or infiniband", "expecting a network hardware type");
+                self.error(
+                    map,
+                    "bad-value",
+                    here,
+                    "expecting ethernet, token-ring, fddi or infiniband",
+                    "expecting a network hardware type",
+                );
                 return Outcome::Resync(here.start);
             }
         };
-        if self.current_host().and_then(|i| self.model.hosts.get(i)).is_some_and(|h| h.hardware.is_some()) {
-            let name = self.current_host().and_then(|i| self.model.hosts.get(i)).map(|h| h.name.clone()).unwrap_or_default();
-            self.error(map, "duplicate-host", span, format!("host {name} already has a hardware address"), format!("Host {name} hardware address already configured."));
+        if self
+            .current_host()
+            .and_then(|i| self.model.hosts.get(i))
+            .is_some_and(|h| h.hardware.is_some())
+        {
+            let name = self
+                .current_host()
+                .and_then(|i| self.model.hosts.get(i))
+                .map(|h| h.name.clone())
+                .unwrap_or_default();
+            self.error(
+                map,
+                "duplicate-host",
+                span,
+                format!("host {name} already has a hardware address"),
+                format!("Host {name} hardware address already configured."),
+            );
             return Outcome::Next;
         }
         let here = c.here();
@@ -1049,7 +1619,13 @@ impl Checker {
             Some(t) => match values::colon_hex(&t.text) {
                 Some(b) => b,
                 None => {
-                    self.error(map, "bad-value", t.span, format!("{} is not a hardware address", t.text), "expecting numeric value.");
+                    self.error(
+                        map,
+                        "bad-value",
+                        t.span,
+                        format!("{} is not a hardware address", t.text),
+                        "expecting numeric value.",
+                    );
                     return Outcome::Resync(t.span.start);
                 }
             },
@@ -1060,13 +1636,28 @@ impl Checker {
             self.type_error(map, e);
             return Outcome::Resync(at);
         }
-        if let Some(h) = self.current_host().and_then(|i| self.model.hosts.get_mut(i)) {
-            h.hardware = Some(Hardware { kind: kind.into(), htype, address });
+        if let Some(h) = self
+            .current_host()
+            .and_then(|i| self.model.hosts.get_mut(i))
+        {
+            h.hardware = Some(Hardware {
+                kind: kind.into(),
+                htype,
+                address,
+            });
         }
         Outcome::Next
     }
 
-    fn permit(&mut self, map: &SourceMap, ctx: Ctx, verb: Permission, args: &[Token], span: Span, end: Span) -> Outcome {
+    fn permit(
+        &mut self,
+        map: &SourceMap,
+        ctx: Ctx,
+        verb: Permission,
+        args: &[Token],
+        span: Span,
+        end: Span,
+    ) -> Outcome {
         let mut c = Cursor::new(args, end);
         let here = c.here();
         let words: Vec<String> = args.iter().map(|t| t.lower()).collect();
@@ -1074,34 +1665,54 @@ impl Checker {
         let (kind, used) = match (w(0), w(1)) {
             (Some("unknown-clients"), _) => (Some(PermitKind::UnknownClients), 1),
             (Some("known-clients"), _) => (Some(PermitKind::KnownClients), 1),
-            (Some("unknown"), Some("clients")) if ctx == Ctx::Pool => (Some(PermitKind::UnknownClients), 2),
-            (Some("known"), Some("clients")) if ctx == Ctx::Pool => (Some(PermitKind::KnownClients), 2),
+            (Some("unknown"), Some("clients")) if ctx == Ctx::Pool => {
+                (Some(PermitKind::UnknownClients), 2)
+            }
+            (Some("known"), Some("clients")) if ctx == Ctx::Pool => {
+                (Some(PermitKind::KnownClients), 2)
+            }
             (Some("booting"), _) => (Some(PermitKind::Booting), 1),
             (Some("bootp"), _) => (Some(PermitKind::Bootp), 1),
             (Some("client-updates"), _) => (Some(PermitKind::ClientUpdates), 1),
             (Some("duplicates"), _) => (Some(PermitKind::Duplicates), 1),
             (Some("declines"), _) => (Some(PermitKind::Declines), 1),
             (Some("leasequery"), _) => (Some(PermitKind::Leasequery), 1),
-            (Some("members"), Some("of")) if ctx == Ctx::Pool => {
-                match args.get(2) {
-                    Some(t) if t.is_string() => {
-                        let n = t.unquoted();
-                        if self.model.class_by_name(&n).is_none() {
-                            self.error(map, "unknown-class", t.span, format!("class {n} has not been declared"), format!("no such class: {n}"));
-                            return Outcome::Next;
-                        }
-                        (Some(PermitKind::MembersOf(n)), 3)
+            (Some("members"), Some("of")) if ctx == Ctx::Pool => match args.get(2) {
+                Some(t) if t.is_string() => {
+                    let n = t.unquoted();
+                    if self.model.class_by_name(&n).is_none() {
+                        self.error(
+                            map,
+                            "unknown-class",
+                            t.span,
+                            format!("class {n} has not been declared"),
+                            format!("no such class: {n}"),
+                        );
+                        return Outcome::Next;
                     }
-                    other => {
-                        let at = other.map(|t| t.span).unwrap_or(end);
-                        self.error(map, "bad-value", at, "expecting a quoted class name", "expecting class name.");
-                        return Outcome::Resync(at.start);
-                    }
+                    (Some(PermitKind::MembersOf(n)), 3)
                 }
+                other => {
+                    let at = other.map(|t| t.span).unwrap_or(end);
+                    self.error(
+                        map,
+                        "bad-value",
+                        at,
+                        "expecting a quoted class name",
+                        "expecting class name.",
+                    );
+                    return Outcome::Resync(at.start);
+                }
+            },
+            (Some("dynamic"), Some("bootp")) if ctx == Ctx::Pool && w(2) == Some("clients") => {
+                (Some(PermitKind::DynamicBootpClients), 3)
             }
-            (Some("dynamic"), Some("bootp")) if ctx == Ctx::Pool && w(2) == Some("clients") => (Some(PermitKind::DynamicBootpClients), 3),
-            (Some("authenticated"), Some("clients")) if ctx == Ctx::Pool => (Some(PermitKind::AuthenticatedClients), 2),
-            (Some("unauthenticated"), Some("clients")) if ctx == Ctx::Pool => (Some(PermitKind::UnauthenticatedClients), 2),
+            (Some("authenticated"), Some("clients")) if ctx == Ctx::Pool => {
+                (Some(PermitKind::AuthenticatedClients), 2)
+            }
+            (Some("unauthenticated"), Some("clients")) if ctx == Ctx::Pool => {
+                (Some(PermitKind::UnauthenticatedClients), 2)
+            }
             (Some("all"), Some("clients")) if ctx == Ctx::Pool => (Some(PermitKind::AllClients), 2),
             (Some("after"), _) if ctx == Ctx::Pool => {
                 let date: Vec<String> = args.iter().skip(1).map(|t| t.text.clone()).collect();
@@ -1110,7 +1721,13 @@ impl Checker {
             _ => (None, 0),
         };
         let Some(kind) = kind else {
-            self.error(map, "bad-permit", here, "unknown allow/deny keyword", "expecting allow/deny key");
+            self.error(
+                map,
+                "bad-permit",
+                here,
+                "unknown allow/deny keyword",
+                "expecting allow/deny key",
+            );
             return Outcome::Resync(here.start);
         };
         c.pos = used;
@@ -1119,12 +1736,21 @@ impl Checker {
             self.type_error(map, e);
             return Outcome::Resync(at);
         }
-        if matches!(kind, PermitKind::ClientUpdates | PermitKind::Duplicates | PermitKind::Declines | PermitKind::Leasequery) {
+        if matches!(
+            kind,
+            PermitKind::ClientUpdates
+                | PermitKind::Duplicates
+                | PermitKind::Declines
+                | PermitKind::Leasequery
+        ) {
             self.not_yet(format!("{} {}", verb_word(verb), permit_word(&kind)), span);
         }
         let p = Permit { verb, kind, span };
         if ctx == Ctx::Pool {
-            if let Some(pool) = self.current_pool().and_then(|i| self.model.pools.get_mut(i)) {
+            if let Some(pool) = self
+                .current_pool()
+                .and_then(|i| self.model.pools.get_mut(i))
+            {
                 pool.permits.push(p.clone());
             }
         }
@@ -1132,7 +1758,15 @@ impl Checker {
         Outcome::Next
     }
 
-    fn param(&mut self, map: &SourceMap, ctx: Ctx, name: &Token, args: &[Token], span: Span, end: Span) -> Outcome {
+    fn param(
+        &mut self,
+        map: &SourceMap,
+        ctx: Ctx,
+        name: &Token,
+        args: &[Token],
+        span: Span,
+        end: Span,
+    ) -> Outcome {
         let lname = name.lower();
         match ctx {
             Ctx::Key => return self.key_param(map, &lname, name, args, end),
@@ -1145,12 +1779,21 @@ impl Checker {
             let mut c = Cursor::new(args, end);
             let here = c.here();
             if !c.eat("limit") {
-                self.error(map, "bad-value", here, "expecting `limit`", "expecting \"limit\"");
+                self.error(
+                    map,
+                    "bad-value",
+                    here,
+                    "expecting `limit`",
+                    "expecting \"limit\"",
+                );
                 return Outcome::Resync(here.start);
             }
             match values::parse_atom(&Atom::U32, &mut c).and_then(|v| c.finish().map(|_| v)) {
                 Ok(Value::Int(n)) => {
-                    if let Some(cl) = self.current_class().and_then(|i| self.model.classes.get_mut(i)) {
+                    if let Some(cl) = self
+                        .current_class()
+                        .and_then(|i| self.model.classes.get_mut(i))
+                    {
                         cl.lease_limit = Some(n as u32);
                     }
                 }
@@ -1169,7 +1812,11 @@ impl Checker {
             // ISC wants the `;` at the next token (see compat/dhcpd err cases).
             if is_isc_keyword(&lname) {
                 // A word ISC's lexer knows as a keyword cannot start a statement.
-                self.misplaced(map, name.span, format!("`{}` cannot start a statement", name.text));
+                self.misplaced(
+                    map,
+                    name.span,
+                    format!("`{}` cannot start a statement", name.text),
+                );
                 return Outcome::Resync(name.span.start);
             }
             if let Some(t) = args.first() {
@@ -1182,11 +1829,25 @@ impl Checker {
                 return Outcome::Resync(name.span.start);
             }
             if ctx != Ctx::Global {
-                self.misplaced(map, name.span, format!("`{}` is not a dhcpd.conf statement", name.text));
+                self.misplaced(
+                    map,
+                    name.span,
+                    format!("`{}` is not a dhcpd.conf statement", name.text),
+                );
                 return Outcome::Resync(name.span.start);
             }
-            self.warning("no-effect", span, format!("`{}` is not a dhcpd.conf parameter; the statement has no effect", name.text));
-            self.emit(Exec::Eval { name: name.text.clone(), span });
+            self.warning(
+                "no-effect",
+                span,
+                format!(
+                    "`{}` is not a dhcpd.conf parameter; the statement has no effect",
+                    name.text
+                ),
+            );
+            self.emit(Exec::Eval {
+                name: name.text.clone(),
+                span,
+            });
             return Outcome::Next;
         };
         let mut c = Cursor::new(args, end);
@@ -1198,7 +1859,13 @@ impl Checker {
                     Some("true" | "on") => ParamValue::Flag(true),
                     Some("false" | "off") => ParamValue::Flag(false),
                     _ => {
-                        self.error(map, "bad-value", here, "expecting true, false, on or off", "expecting boolean.");
+                        self.error(
+                            map,
+                            "bad-value",
+                            here,
+                            "expecting true, false, on or off",
+                            "expecting boolean.",
+                        );
                         return Outcome::Resync(here.start);
                     }
                 }
@@ -1220,15 +1887,17 @@ impl Checker {
                     }
                 }
             }
-            ParamType::Text | ParamType::Space | ParamType::KeyName => match values::parse_atom(&Atom::Text, &mut c) {
-                Ok(Value::Text(t)) => ParamValue::Word(t),
-                Ok(_) => ParamValue::Word(String::new()),
-                Err(e) => {
-                    let at = e.span.start;
-                    self.type_error(map, e);
-                    return Outcome::Resync(at);
+            ParamType::Text | ParamType::Space | ParamType::KeyName => {
+                match values::parse_atom(&Atom::Text, &mut c) {
+                    Ok(Value::Text(t)) => ParamValue::Word(t),
+                    Ok(_) => ParamValue::Word(String::new()),
+                    Err(e) => {
+                        let at = e.span.start;
+                        self.type_error(map, e);
+                        return Outcome::Resync(at);
+                    }
                 }
-            },
+            }
             ParamType::IpOrHost => match values::ip_or_host(&mut c) {
                 Ok(v) => ParamValue::Values(vec![v]),
                 Err(e) => {
@@ -1242,7 +1911,13 @@ impl Checker {
                 match c.next() {
                     Some(t) if words.contains(&t.lower().as_str()) => ParamValue::Word(t.lower()),
                     _ => {
-                        self.error(map, "bad-value", here, format!("expecting one of: {}", words.join(", ")), "unknown value");
+                        self.error(
+                            map,
+                            "bad-value",
+                            here,
+                            format!("expecting one of: {}", words.join(", ")),
+                            "unknown value",
+                        );
                         return Outcome::Resync(here.start);
                     }
                 }
@@ -1256,7 +1931,13 @@ impl Checker {
                 Ok(Value::Text(t)) => ParamValue::Word(t),
                 _ => {
                     let here = args.first().map(|t| t.span).unwrap_or(end);
-                    self.error(map, "bad-value", here, "expecting a string or `= expression`", "expecting string.");
+                    self.error(
+                        map,
+                        "bad-value",
+                        here,
+                        "expecting a string or `= expression`",
+                        "expecting string.",
+                    );
                     return Outcome::Resync(here.start);
                 }
             },
@@ -1267,31 +1948,60 @@ impl Checker {
             return Outcome::Resync(at);
         }
         match (lname.as_str(), &value) {
-            ("ddns-update-style", ParamValue::Word(w)) if self.stack.is_empty() => self.ddns_update_style = Some((w.clone(), span)),
+            ("ddns-update-style", ParamValue::Word(w)) if self.stack.is_empty() => {
+                self.ddns_update_style = Some((w.clone(), span))
+            }
             ("omapi-key", ParamValue::Word(w)) => self.omapi_keys.push((w.clone(), span)),
-            ("vendor-option-space" | "site-option-space", ParamValue::Word(w)) => {
-                if !self.model.options.spaces.contains_key(&w.to_ascii_lowercase()) {
-                    self.warning("unknown-option-space", span, format!("option space {w} has not been declared"));
-                }
+            ("vendor-option-space" | "site-option-space", ParamValue::Word(w))
+                if !self
+                    .model
+                    .options
+                    .spaces
+                    .contains_key(&w.to_ascii_lowercase()) =>
+            {
+                self.warning(
+                    "unknown-option-space",
+                    span,
+                    format!("option space {w} has not been declared"),
+                );
             }
             _ => {}
         }
         if support == Support::NotYet && lname != "ddns-update-style" {
             self.not_yet(lname.clone(), span);
         }
-        self.emit(Exec::Param { name: lname, value, span });
+        self.emit(Exec::Param {
+            name: lname,
+            value,
+            span,
+        });
         Outcome::Next
     }
 
-    fn key_param(&mut self, map: &SourceMap, lname: &str, name: &Token, args: &[Token], end: Span) -> Outcome {
-        let Some(FrameKind::Key(i)) = self.stack.last().map(|f| &f.kind) else { return Outcome::Next };
+    fn key_param(
+        &mut self,
+        map: &SourceMap,
+        lname: &str,
+        name: &Token,
+        args: &[Token],
+        end: Span,
+    ) -> Outcome {
+        let Some(FrameKind::Key(i)) = self.stack.last().map(|f| &f.kind) else {
+            return Outcome::Next;
+        };
         let i = *i;
         match lname {
             "algorithm" => {
                 let mut c = Cursor::new(args, end);
                 let here = c.here();
                 let Some(t) = c.next() else {
-                    self.error(map, "bad-value", here, "expecting an algorithm name", "expecting key algorithm name.");
+                    self.error(
+                        map,
+                        "bad-value",
+                        here,
+                        "expecting an algorithm name",
+                        "expecting key algorithm name.",
+                    );
                     return Outcome::Resync(here.start);
                 };
                 if let Err(e) = c.finish() {
@@ -1316,15 +2026,30 @@ impl Checker {
                 }
             }
             _ => {
-                self.error(map, "bad-key-statement", name.span, format!("{} is not a key statement (algorithm, secret)", name.text), "expecting key statement");
+                self.error(
+                    map,
+                    "bad-key-statement",
+                    name.span,
+                    format!("{} is not a key statement (algorithm, secret)", name.text),
+                    "expecting key statement",
+                );
                 return Outcome::Resync(name.span.start);
             }
         }
         Outcome::Next
     }
 
-    fn zone_param(&mut self, map: &SourceMap, lname: &str, name: &Token, args: &[Token], end: Span) -> Outcome {
-        let Some(FrameKind::Zone(i)) = self.stack.last().map(|f| &f.kind) else { return Outcome::Next };
+    fn zone_param(
+        &mut self,
+        map: &SourceMap,
+        lname: &str,
+        name: &Token,
+        args: &[Token],
+        end: Span,
+    ) -> Outcome {
+        let Some(FrameKind::Zone(i)) = self.stack.last().map(|f| &f.kind) else {
+            return Outcome::Next;
+        };
         let i = *i;
         let mut c = Cursor::new(args, end);
         match lname {
@@ -1344,7 +2069,11 @@ impl Checker {
                     }
                 }
                 if let Some(z) = self.model.zones.get_mut(i) {
-                    if lname == "primary" { z.primary.extend(list) } else { z.secondary.extend(list) }
+                    if lname == "primary" {
+                        z.primary.extend(list)
+                    } else {
+                        z.secondary.extend(list)
+                    }
                 }
             }
             "primary6" | "secondary6" => {
@@ -1364,11 +2093,24 @@ impl Checker {
                     }
                 }
                 if let Some(z) = self.model.zones.get_mut(i) {
-                    if lname == "primary6" { z.primary6.extend(list) } else { z.secondary6.extend(list) }
+                    if lname == "primary6" {
+                        z.primary6.extend(list)
+                    } else {
+                        z.secondary6.extend(list)
+                    }
                 }
             }
             _ => {
-                self.error(map, "bad-zone-statement", name.span, format!("{} is not a zone statement (primary, secondary, key)", name.text), "expecting key statement");
+                self.error(
+                    map,
+                    "bad-zone-statement",
+                    name.span,
+                    format!(
+                        "{} is not a zone statement (primary, secondary, key)",
+                        name.text
+                    ),
+                    "expecting key statement",
+                );
                 return Outcome::Resync(name.span.start);
             }
         }
@@ -1380,12 +2122,27 @@ impl Checker {
         Outcome::Next
     }
 
-    fn failover_param(&mut self, map: &SourceMap, lname: &str, name: &Token, args: &[Token], end: Span) -> Outcome {
-        let Some(FrameKind::Failover(i)) = self.stack.last().map(|f| &f.kind) else { return Outcome::Next };
+    fn failover_param(
+        &mut self,
+        map: &SourceMap,
+        lname: &str,
+        name: &Token,
+        args: &[Token],
+        end: Span,
+    ) -> Outcome {
+        let Some(FrameKind::Failover(i)) = self.stack.last().map(|f| &f.kind) else {
+            return Outcome::Next;
+        };
         let i = *i;
         let mut c = Cursor::new(args, end);
         let is_peer = lname == "peer";
-        let key = if is_peer { c.next().map(|t| format!("peer {}", t.lower())).unwrap_or_default() } else { lname.to_string() };
+        let key = if is_peer {
+            c.next()
+                .map(|t| format!("peer {}", t.lower()))
+                .unwrap_or_default()
+        } else {
+            lname.to_string()
+        };
         let r: Result<(), TypeError> = (|| {
             let p = &mut self.model.failover_peers[i];
             match key.as_str() {
@@ -1393,10 +2150,19 @@ impl Checker {
                 "secondary" => p.role = Some(FailoverRole::Secondary),
                 "address" => p.address = Some(values::ip_or_host(&mut c)?),
                 "peer address" => p.peer_address = Some(values::ip_or_host(&mut c)?),
-                "port" => p.port = int_value(values::parse_atom(&Atom::U16, &mut c)?).map(|v| v as u16),
-                "peer port" => p.peer_port = int_value(values::parse_atom(&Atom::U16, &mut c)?).map(|v| v as u16),
-                "mclt" => p.mclt = int_value(values::parse_atom(&Atom::U32, &mut c)?).map(|v| v as u32),
-                "split" => p.split = int_value(values::parse_atom(&Atom::U8, &mut c)?).map(|v| v as u8),
+                "port" => {
+                    p.port = int_value(values::parse_atom(&Atom::U16, &mut c)?).map(|v| v as u16)
+                }
+                "peer port" => {
+                    p.peer_port =
+                        int_value(values::parse_atom(&Atom::U16, &mut c)?).map(|v| v as u16)
+                }
+                "mclt" => {
+                    p.mclt = int_value(values::parse_atom(&Atom::U32, &mut c)?).map(|v| v as u32)
+                }
+                "split" => {
+                    p.split = int_value(values::parse_atom(&Atom::U8, &mut c)?).map(|v| v as u8)
+                }
                 "hba" => {
                     if let Value::Data(d) = values::parse_atom(&Atom::Data, &mut c)? {
                         p.hba = Some(d);
@@ -1406,25 +2172,51 @@ impl Checker {
                     // load balance max seconds N;
                     for w in ["balance", "max", "seconds"] {
                         if !c.eat(w) {
-                            return Err(TypeError::new(c.here(), format!("expecting `{w}`"), "expecting a failover statement"));
+                            return Err(TypeError::new(
+                                c.here(),
+                                format!("expecting `{w}`"),
+                                "expecting a failover statement",
+                            ));
                         }
                     }
-                    p.load_balance_max_seconds = int_value(values::parse_atom(&Atom::U32, &mut c)?).map(|v| v as u32);
+                    p.load_balance_max_seconds =
+                        int_value(values::parse_atom(&Atom::U32, &mut c)?).map(|v| v as u32);
                 }
-                "max-response-delay" | "max-unacked-updates" | "max-lease-misbalance" | "max-lease-ownership" | "min-balance"
-                | "max-balance" | "auto-partner-down" | "max-transmit-idle" | "max-unacked-packets" => {
+                "max-response-delay"
+                | "max-unacked-updates"
+                | "max-lease-misbalance"
+                | "max-lease-ownership"
+                | "min-balance"
+                | "max-balance"
+                | "auto-partner-down"
+                | "max-transmit-idle"
+                | "max-unacked-packets" => {
                     values::parse_atom(&Atom::U32, &mut c)?;
                     p.params.insert(key.clone(), args.to_vec());
                 }
                 _ => {
-                    return Err(TypeError::new(name.span, format!("{} is not a failover peer statement", name.text), "expecting a failover statement"));
+                    return Err(TypeError::new(
+                        name.span,
+                        format!("{} is not a failover peer statement", name.text),
+                        "expecting a failover statement",
+                    ));
                 }
             }
             c.finish()
         })();
         let p = &self.model.failover_peers[i];
-        if r.is_ok() && p.role == Some(FailoverRole::Secondary) && (p.split.is_some() || p.hba.is_some()) && (key == "split" || key == "hba") {
-            self.error(map, "failover-incomplete", name.span, "a secondary failover server may not set split or hba", "secondary may not define load balance settings.");
+        if r.is_ok()
+            && p.role == Some(FailoverRole::Secondary)
+            && (p.split.is_some() || p.hba.is_some())
+            && (key == "split" || key == "hba")
+        {
+            self.error(
+                map,
+                "failover-incomplete",
+                name.span,
+                "a secondary failover server may not set split or hba",
+                "secondary may not define load balance settings.",
+            );
             return Outcome::Next;
         }
         if let Err(e) = r {
@@ -1440,7 +2232,13 @@ impl Checker {
     fn check_bool(&mut self, map: &SourceMap, e: &Expr) {
         self.check_expr(map, e);
         if matches!(expr_kind(e), ExprKind::Data | ExprKind::Numeric) {
-            self.error(map, "not-boolean", e.span(), "expecting a boolean expression (a comparison, exists, known, and/or/not)", "Expecting a boolean expression.");
+            self.error(
+                map,
+                "not-boolean",
+                e.span(),
+                "expecting a boolean expression (a comparison, exists, known, and/or/not)",
+                "Expecting a boolean expression.",
+            );
         }
     }
 
@@ -1454,10 +2252,18 @@ impl Checker {
                 }
                 Expr::Not { inner, .. } => todo.push(inner),
                 Expr::Call { args, .. } => todo.extend(args.iter()),
-                Expr::Option { name, .. } | Expr::ConfigOption { name, .. } | Expr::Exists { name, .. } => {
+                Expr::Option { name, .. }
+                | Expr::ConfigOption { name, .. }
+                | Expr::Exists { name, .. } => {
                     if !matches!(self.model.options.lookup(&name.text), Lookup::Found(_)) {
                         let (space, n) = options::split_name(&name.text);
-                        self.error(map, "unknown-option", name.span, format!("unknown option {space}.{n}"), format!("no option named {n} in space {space}"));
+                        self.error(
+                            map,
+                            "unknown-option",
+                            name.span,
+                            format!("unknown option {space}.{n}"),
+                            format!("no option named {n} in space {space}"),
+                        );
                     }
                 }
                 Expr::Str(_) | Expr::Word(_) => {}
@@ -1483,21 +2289,46 @@ impl Checker {
     pub fn finish(&mut self, map: &SourceMap, main: Option<FileId>) {
         for (name, span) in std::mem::take(&mut self.omapi_keys) {
             if !self.model.keys.iter().any(|k| k.name == name) {
-                let d = Diagnostic::error("unknown-key", Some(span), format!("omapi-key names key {name}, which is not declared"));
+                let d = Diagnostic::error(
+                    "unknown-key",
+                    Some(span),
+                    format!("omapi-key names key {name}, which is not declared"),
+                );
                 self.push(map, d, None, Some(format!("OMAPI key {name}: not found")));
             }
         }
         for p in &self.model.failover_peers {
-            if !self.model.pools.iter().any(|pool| pool.failover_peer.as_deref() == Some(p.name.as_str())) {
-                let d = Diagnostic::error("failover-without-pool", Some(p.span), format!("failover peer {} is used by no pool", p.name))
-                    .with_note(None, "every failover peer must be named by `failover peer` in at least one pool");
-                self.findings.push(Finding { diag: d, isc: Some(IscError { file: None, line: None, message: "Failover configuration sanity check failed".into() }) });
+            if !self
+                .model
+                .pools
+                .iter()
+                .any(|pool| pool.failover_peer.as_deref() == Some(p.name.as_str()))
+            {
+                let d = Diagnostic::error(
+                    "failover-without-pool",
+                    Some(p.span),
+                    format!("failover peer {} is used by no pool", p.name),
+                )
+                .with_note(
+                    None,
+                    "every failover peer must be named by `failover peer` in at least one pool",
+                );
+                self.findings.push(Finding {
+                    diag: d,
+                    isc: Some(IscError {
+                        file: None,
+                        line: None,
+                        message: "Failover configuration sanity check failed".into(),
+                    }),
+                });
             }
         }
         let at = main.map(|f| Span::new(f, 0, 0));
         match &self.ddns_update_style {
             None => {
-                let path = main.map(|f| map.path(f).display().to_string()).unwrap_or_default();
+                let path = main
+                    .map(|f| map.path(f).display().to_string())
+                    .unwrap_or_default();
                 self.findings.push(Finding {
                     diag: Diagnostic::warning("ddns-update-style-missing", at, "no global ddns-update-style statement")
                         .with_note(None, format!("dhcpd 3.0.5 refuses to start without one (\"You must add a global ddns-update-style statement to {path}\"); 4.x takes `none`. Add `ddns-update-style none;`")),
@@ -1510,7 +2341,11 @@ impl Checker {
                 self.findings.push(Finding { diag: d, isc: None });
             }
             Some((style, span)) if style == "interim" || style == "standard" => {
-                self.warning("ddns-not-sent", *span, format!("ddns-update-style {style}: pxesuite does not send DNS updates yet"));
+                self.warning(
+                    "ddns-not-sent",
+                    *span,
+                    format!("ddns-update-style {style}: pxesuite does not send DNS updates yet"),
+                );
             }
             _ => {}
         }
@@ -1545,11 +2380,22 @@ fn permit_word(k: &PermitKind) -> &'static str {
 /// A subnet number or netmask: ISC wants digits here, never a host name.
 fn subnet_addr(t: &Token) -> Result<std::net::Ipv4Addr, TypeError> {
     if !t.text.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
-        return Err(TypeError::new(t.span, format!("expecting an address, found {}", t.text), "expecting numeric value."));
+        return Err(TypeError::new(
+            t.span,
+            format!("expecting an address, found {}", t.text),
+            "expecting numeric value.",
+        ));
     }
-    let first_bad = t.text.split('.').find(|p| !p.bytes().all(|b| b.is_ascii_digit()) || p.is_empty());
+    let first_bad = t
+        .text
+        .split('.')
+        .find(|p| !p.bytes().all(|b| b.is_ascii_digit()) || p.is_empty());
     if first_bad.is_some() {
-        return Err(TypeError::new(t.span, format!("{} is not a dotted-quad address", t.text), "expecting numeric value."));
+        return Err(TypeError::new(
+            t.span,
+            format!("{} is not a dotted-quad address", t.text),
+            "expecting numeric value.",
+        ));
     }
     values::dotted_quad(t)
 }
@@ -1592,7 +2438,10 @@ fn decode_base64(s: &str) -> Result<Vec<u8>, (String, String)> {
             out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]);
             Ok(out)
         }
-        _ => Err(("the key secret is not complete base64 (a character is left over)".into(), format!("partial base64 value left over: {acc}."))),
+        _ => Err((
+            "the key secret is not complete base64 (a character is left over)".into(),
+            format!("partial base64 value left over: {acc}."),
+        )),
     }
 }
 
@@ -1609,14 +2458,20 @@ pub enum ExprKind {
 pub fn expr_kind(e: &Expr) -> ExprKind {
     match e {
         Expr::Binary { op, .. } => match op {
-            BinOp::Or | BinOp::And | BinOp::Equal | BinOp::NotEqual | BinOp::RegexMatch | BinOp::RegexIMatch => ExprKind::Boolean,
+            BinOp::Or
+            | BinOp::And
+            | BinOp::Equal
+            | BinOp::NotEqual
+            | BinOp::RegexMatch
+            | BinOp::RegexIMatch => ExprKind::Boolean,
             _ => ExprKind::Numeric,
         },
         Expr::Not { .. } | Expr::Exists { .. } => ExprKind::Boolean,
         Expr::Option { .. } | Expr::ConfigOption { .. } | Expr::Str(_) => ExprKind::Data,
         Expr::Call { name, .. } => match name.lower().as_str() {
-            "substring" | "suffix" | "concat" | "lcase" | "ucase" | "binary-to-ascii" | "encode-int" | "pick-first-value"
-            | "reverse" | "packet" | "gethostname" | "gethostbyname" | "v6relay" => ExprKind::Data,
+            "substring" | "suffix" | "concat" | "lcase" | "ucase" | "binary-to-ascii"
+            | "encode-int" | "pick-first-value" | "reverse" | "packet" | "gethostname"
+            | "gethostbyname" | "v6relay" => ExprKind::Data,
             "extract-int" => ExprKind::Numeric,
             "defined" | "check" => ExprKind::Boolean,
             _ => ExprKind::Any,
@@ -1625,7 +2480,8 @@ pub fn expr_kind(e: &Expr) -> ExprKind {
             let w = t.lower();
             match w.as_str() {
                 "known" | "static" | "true" | "false" => ExprKind::Boolean,
-                "hardware" | "leased-address" | "host-decl-name" | "null" | "filename" | "server-name" | "client-state" => ExprKind::Data,
+                "hardware" | "leased-address" | "host-decl-name" | "null" | "filename"
+                | "server-name" | "client-state" => ExprKind::Data,
                 "lease-time" => ExprKind::Numeric,
                 _ if w.bytes().all(|b| b.is_ascii_digit()) => ExprKind::Numeric,
                 _ if w.contains(':') && values::colon_hex(&w).is_some() => ExprKind::Data,
@@ -1633,6 +2489,126 @@ pub fn expr_kind(e: &Expr) -> ExprKind {
             }
         }
     }
+}
+
+/// Words ISC's lexer reads as keywords that cannot start a statement: an
+/// unknown statement starting with one is refused where it starts, while an
+/// unknown plain name is taken as the start of an executable statement.
+fn is_isc_keyword(w: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "array",
+        "of",
+        "code",
+        "domain-name",
+        "domain-list",
+        "ip-address",
+        "ip6-address",
+        "text",
+        "string",
+        "boolean",
+        "integer",
+        "signed",
+        "unsigned",
+        "encapsulate",
+        "compressed",
+        "netmask",
+        "ethernet",
+        "token-ring",
+        "fddi",
+        "infiniband",
+        "peer",
+        "port",
+        "address",
+        "primary",
+        "secondary",
+        "split",
+        "hba",
+        "mclt",
+        "load",
+        "balance",
+        "max",
+        "seconds",
+        "known",
+        "static",
+        "exists",
+        "substring",
+        "suffix",
+        "concat",
+        "packet",
+        "leased-address",
+        "binary-to-ascii",
+        "encode-int",
+        "extract-int",
+        "pick-first-value",
+        "lcase",
+        "ucase",
+        "reverse",
+        "null",
+        "true",
+        "false",
+        "off",
+        "with",
+        "unknown-clients",
+        "known-clients",
+        "booting",
+        "bootp",
+        "client-updates",
+        "members",
+        "unknown",
+        "clients",
+        "after",
+        "never",
+        "epoch",
+        "starts",
+        "ends",
+        "tstp",
+        "tsfp",
+        "cltt",
+        "binding",
+        "state",
+        "next",
+        "rewind",
+        "uid",
+        "client-hostname",
+        "billing",
+        "abandoned",
+        "backup",
+        "free",
+        "active",
+        "expired",
+        "released",
+        "reset",
+        "leasequery",
+        "declines",
+        "duplicates",
+        "config-option",
+        "host-decl-name",
+        "authenticated",
+        "unauthenticated",
+        "all",
+        "commit",
+        "expiry",
+        "release",
+        "lease",
+        "width",
+        "length",
+        "hash",
+        "size",
+        "algorithm",
+        "secret",
+        "primary6",
+        "secondary6",
+        "elsif",
+        "fixed-address6",
+        "fixed-prefix6",
+        "range6",
+        "prefix6",
+        "subnet6",
+        "host-identifier",
+        "and",
+        "or",
+    ];
+    WORDS.contains(&w)
 }
 
 #[cfg(test)]
@@ -1643,28 +2619,13 @@ mod tests {
     fn base64_complaints_match_isc() {
         assert_eq!(decode_base64("YWJj").unwrap(), b"abc");
         assert_eq!(decode_base64("YWI=").unwrap(), b"ab");
-        assert_eq!(decode_base64("FIXME").unwrap_err().1, "partial base64 value left over: 4.");
-        assert_eq!(decode_base64("YOUR_KEY").unwrap_err().1, "invalid base64 character 95.");
+        assert_eq!(
+            decode_base64("FIXME").unwrap_err().1,
+            "partial base64 value left over: 4."
+        );
+        assert_eq!(
+            decode_base64("YOUR_KEY").unwrap_err().1,
+            "invalid base64 character 95."
+        );
     }
-}
-
-/// Words ISC's lexer reads as keywords that cannot start a statement: an
-/// unknown statement starting with one is refused where it starts, while an
-/// unknown plain name is taken as the start of an executable statement.
-fn is_isc_keyword(w: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "array", "of", "code", "domain-name", "domain-list", "ip-address", "ip6-address", "text", "string", "boolean",
-        "integer", "signed", "unsigned", "encapsulate", "compressed", "netmask", "ethernet", "token-ring", "fddi",
-        "infiniband", "peer", "port", "address", "primary", "secondary", "split", "hba", "mclt", "load", "balance",
-        "max", "seconds", "known", "static", "exists", "substring", "suffix", "concat", "packet", "leased-address",
-        "binary-to-ascii", "encode-int", "extract-int", "pick-first-value", "lcase", "ucase", "reverse", "null", "true",
-        "false", "off", "with", "unknown-clients", "known-clients", "booting", "bootp", "client-updates", "members",
-        "unknown", "clients", "after", "never", "epoch", "starts", "ends", "tstp", "tsfp", "cltt",
-        "binding", "state", "next", "rewind", "uid", "client-hostname", "billing", "abandoned", "backup", "free",
-        "active", "expired", "released", "reset", "leasequery", "declines", "duplicates",
-        "config-option", "host-decl-name", "authenticated", "unauthenticated", "all", "commit", "expiry",
-        "release", "lease", "width", "length", "hash", "size", "algorithm", "secret", "primary6", "secondary6",
-        "elsif", "fixed-address6", "fixed-prefix6", "range6", "prefix6", "subnet6", "host-identifier", "and", "or",
-    ];
-    WORDS.contains(&w)
 }

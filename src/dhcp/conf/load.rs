@@ -36,31 +36,45 @@ impl Loaded {
 
     /// ISC's first complaint, as `line N: message` (or the bare message).
     pub fn first_isc_error(&self) -> Option<String> {
-        self.errors().find_map(|f| f.isc.as_ref()).map(|e| match e.line {
-            Some(n) => {
-                let main = e.file.is_none() || e.file == self.main;
-                if main {
-                    format!("line {n}: {}", e.message)
-                } else {
-                    let name = e.file.map(|f| self.map.path(f).display().to_string()).unwrap_or_default();
-                    format!("{name} line {n}: {}", e.message)
+        self.errors()
+            .find_map(|f| f.isc.as_ref())
+            .map(|e| match e.line {
+                Some(n) => {
+                    let main = e.file.is_none() || e.file == self.main;
+                    if main {
+                        format!("line {n}: {}", e.message)
+                    } else {
+                        let name = e
+                            .file
+                            .map(|f| self.map.path(f).display().to_string())
+                            .unwrap_or_default();
+                        format!("{name} line {n}: {}", e.message)
+                    }
                 }
-            }
-            None => e.message.clone(),
-        })
+                None => e.message.clone(),
+            })
     }
 }
 
 /// Loads a configuration file and everything it includes.
 pub fn load_file(path: &Path) -> Loaded {
-    let mut l = Loader { map: SourceMap::new(), checker: Checker::new(), follow_includes: true, depth: 0 };
+    let mut l = Loader {
+        map: SourceMap::new(),
+        checker: Checker::new(),
+        follow_includes: true,
+        depth: 0,
+    };
     let main = match l.map.load(path, None) {
         Ok(id) => Some(id),
         Err(e) => {
             let msg = format!("Can't open {}: {}", path.display(), strerror(&e));
             l.checker.findings.push(Finding {
                 diag: Diagnostic::error("cannot-open", None, msg.clone()),
-                isc: Some(IscError { file: None, line: None, message: msg }),
+                isc: Some(IscError {
+                    file: None,
+                    line: None,
+                    message: msg,
+                }),
             });
             None
         }
@@ -71,7 +85,12 @@ pub fn load_file(path: &Path) -> Loaded {
 /// Loads a configuration from text (tests, fuzzing); `follow_includes`
 /// decides whether `include` reads files.
 pub fn load_str(name: &str, text: &str, follow_includes: bool) -> Loaded {
-    let mut l = Loader { map: SourceMap::new(), checker: Checker::new(), follow_includes, depth: 0 };
+    let mut l = Loader {
+        map: SourceMap::new(),
+        checker: Checker::new(),
+        follow_includes,
+        depth: 0,
+    };
     let id = l.map.add(name, text.to_string(), None);
     l.finish(Some(id))
 }
@@ -118,7 +137,16 @@ impl Loader {
             }
             if nesting_too_deep(&text, start) {
                 let span = Span::new(id, start, start + 1);
-                self.checker.error(&self.map, "too-deep", span, format!("expression nested more than {} levels deep", parser::MAX_NESTING), "expression nested too deeply");
+                self.checker.error(
+                    &self.map,
+                    "too-deep",
+                    span,
+                    format!(
+                        "expression nested more than {} levels deep",
+                        parser::MAX_NESTING
+                    ),
+                    "expression nested too deeply",
+                );
                 pos = lex::skip_to_semi(&text, start);
                 prev_end = Some(pos);
                 continue;
@@ -170,7 +198,10 @@ impl Loader {
                     let empty_value = !self.checker.in_special_block()
                         && match &stmt.kind {
                             StmtKind::Param { args, .. } => args.is_empty(),
-                            StmtKind::Option { value: OptionValueAst::Tokens(t), .. } => t.is_empty(),
+                            StmtKind::Option {
+                                value: OptionValueAst::Tokens(t),
+                                ..
+                            } => t.is_empty(),
                             _ => false,
                         };
                     let outcome = self.checker.stmt(&self.map, &stmt);
@@ -212,46 +243,110 @@ impl Loader {
         if self.checker.unwind_to(base) {
             let at = prev_end.unwrap_or(0);
             let span = Span::new(id, at, at);
-            self.checker.error(&self.map, "unexpected-eof", span, "end of file inside a block: a '}' is missing", "unexpected end of file");
+            self.checker.error(
+                &self.map,
+                "unexpected-eof",
+                span,
+                "end of file inside a block: a '}' is missing",
+                "unexpected end of file",
+            );
         }
     }
 
     /// An item that cannot start a statement (a number, a string, `/`, a
     /// stray `}`): ISC names the end of the previous token, or line 0.
     fn no_statement(&mut self, id: FileId, start: usize, prev_end: Option<usize>) {
-        let tok_end = lex::token_at(self.map.text(id), start).map(|(_, e)| e).unwrap_or(start + 1);
+        let tok_end = lex::token_at(self.map.text(id), start)
+            .map(|(_, e)| e)
+            .unwrap_or(start + 1);
         let span = Span::new(id, start, tok_end);
-        let d = Diagnostic::error("expecting-declaration", Some(span), "expecting a parameter or declaration")
-            .with_label("no statement starts with this");
-        let (line, message) = self.checker.cannot_start_here(&self.map, span, prev_end.map(|p| Span::new(id, p, p)));
-        self.checker.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(id), line: Some(line), message }) });
+        let d = Diagnostic::error(
+            "expecting-declaration",
+            Some(span),
+            "expecting a parameter or declaration",
+        )
+        .with_label("no statement starts with this");
+        let (line, message) =
+            self.checker
+                .cannot_start_here(&self.map, span, prev_end.map(|p| Span::new(id, p, p)));
+        self.checker.findings.push(Finding {
+            diag: d,
+            isc: Some(IscError {
+                file: Some(id),
+                line: Some(line),
+                message,
+            }),
+        });
     }
 
     /// The grammar stopped at `at` after reading part of an item.
-    fn syntax_error(&mut self, id: FileId, text: &str, at: usize, expected: &[parser::Rule], prev_end: Option<usize>) {
+    fn syntax_error(
+        &mut self,
+        id: FileId,
+        text: &str,
+        at: usize,
+        expected: &[parser::Rule],
+        prev_end: Option<usize>,
+    ) {
         use parser::Rule;
-        let semi = expected.iter().any(|r| matches!(r, Rule::semi | Rule::missing_semi));
+        let semi = expected
+            .iter()
+            .any(|r| matches!(r, Rule::semi | Rule::missing_semi));
         let mut words: Vec<&str> = expected.iter().map(|r| parser::describe(*r)).collect();
         words.sort_unstable();
         words.dedup();
         let (kind, msg, isc) = if semi {
-            ("semicolon-expected", "semicolon expected".to_string(), "semicolon expected.".to_string())
+            (
+                "semicolon-expected",
+                "semicolon expected".to_string(),
+                "semicolon expected.".to_string(),
+            )
         } else if expected.contains(&Rule::open) {
-            ("syntax-error", "expected '{'".to_string(), "expecting left brace.".to_string())
+            (
+                "syntax-error",
+                "expected '{'".to_string(),
+                "expecting left brace.".to_string(),
+            )
         } else if expected.contains(&Rule::equals) {
-            ("syntax-error", "expected '='".to_string(), "expecting '=' in set statement.".to_string())
+            (
+                "syntax-error",
+                "expected '='".to_string(),
+                "expecting '=' in set statement.".to_string(),
+            )
         } else if expected.contains(&Rule::rparen) {
-            ("syntax-error", "expected ')'".to_string(), "expecting right paren.".to_string())
+            (
+                "syntax-error",
+                "expected ')'".to_string(),
+                "expecting right paren.".to_string(),
+            )
         } else if expected.contains(&Rule::lparen) {
-            ("syntax-error", "expected '('".to_string(), "left parenthesis expected.".to_string())
+            (
+                "syntax-error",
+                "expected '('".to_string(),
+                "left parenthesis expected.".to_string(),
+            )
         } else if expected.contains(&Rule::k_netmask) {
-            ("syntax-error", "expected 'netmask'".to_string(), "Expecting netmask".to_string())
+            (
+                "syntax-error",
+                "expected 'netmask'".to_string(),
+                "Expecting netmask".to_string(),
+            )
         } else {
-            ("syntax-error", format!("expected {}", words.join(" or ")), "syntax error".to_string())
+            (
+                "syntax-error",
+                format!("expected {}", words.join(" or ")),
+                "syntax error".to_string(),
+            )
         };
         // At the end of the file ISC names the last token's line.
         let at_eof = lex::skip_blank(text, at) >= text.len();
-        let place = if at_eof { prev_end.map(|p| last_token_end(text, p, text.len())).unwrap_or(at) } else { at };
+        let place = if at_eof {
+            prev_end
+                .map(|p| last_token_end(text, p, text.len()))
+                .unwrap_or(at)
+        } else {
+            at
+        };
         let tok_end = lex::token_at(text, at).map(|(_, e)| e).unwrap_or(at);
         let span = Span::new(id, place, if at_eof { place } else { tok_end });
         let mut d = Diagnostic::error(kind, Some(span), msg);
@@ -259,7 +354,14 @@ impl Loader {
             d = d.with_label("expected ';' before this");
         }
         let line = self.map.line_col(span).map(|lc| lc.line);
-        self.checker.findings.push(Finding { diag: d, isc: Some(IscError { file: Some(id), line, message: isc }) });
+        self.checker.findings.push(Finding {
+            diag: d,
+            isc: Some(IscError {
+                file: Some(id),
+                line,
+                message: isc,
+            }),
+        });
     }
 
     /// ISC's view of `name ;` with the value missing: it names the token
@@ -286,14 +388,29 @@ impl Loader {
         // At the end of the file ISC names the line of the last token.
         let last = last_token_end(text, stmt.start, stmt.end);
         let stmt = Span::new(id, stmt.start, last);
-        let span = if at_eof { Span::new(id, last, last) } else { at };
+        let span = if at_eof {
+            Span::new(id, last, last)
+        } else {
+            at
+        };
         let d = Diagnostic::error("semicolon-expected", Some(span), "semicolon expected")
-            .with_label(if at_eof { "the file ends here" } else { "expected ';' before this" })
-            .with_note(Some(Span::new(id, stmt.end, stmt.end)), "the statement that lacks it ends here");
+            .with_label(if at_eof {
+                "the file ends here"
+            } else {
+                "expected ';' before this"
+            })
+            .with_note(
+                Some(Span::new(id, stmt.end, stmt.end)),
+                "the statement that lacks it ends here",
+            );
         let line = self.map.line_col(span).map(|lc| lc.line);
         self.checker.findings.push(Finding {
             diag: d,
-            isc: Some(IscError { file: Some(id), line, message: "semicolon expected.".into() }),
+            isc: Some(IscError {
+                file: Some(id),
+                line,
+                message: "semicolon expected.".into(),
+            }),
         });
     }
 
@@ -313,8 +430,19 @@ impl Loader {
             }
             Err(e) => {
                 let isc = format!("Can't open {path}: {}", strerror(&e));
-                let d = Diagnostic::error("cannot-open", Some(span), format!("cannot open {path}: {}", strerror(&e)));
-                self.checker.findings.push(Finding { diag: d, isc: Some(IscError { file: None, line: None, message: isc }) });
+                let d = Diagnostic::error(
+                    "cannot-open",
+                    Some(span),
+                    format!("cannot open {path}: {}", strerror(&e)),
+                );
+                self.checker.findings.push(Finding {
+                    diag: d,
+                    isc: Some(IscError {
+                        file: None,
+                        line: None,
+                        message: isc,
+                    }),
+                });
             }
         }
     }
@@ -372,7 +500,10 @@ fn nesting_too_deep(text: &str, start: usize) -> bool {
                 }
             }
             b')' => depth = depth.saturating_sub(1),
-            b'n' | b'N' if b.get(i..i + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"not ")) => {
+            b'n' | b'N'
+                if b.get(i..i + 4)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"not ")) =>
+            {
                 depth += 1;
                 if depth > parser::MAX_NESTING {
                     return true;

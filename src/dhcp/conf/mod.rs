@@ -92,14 +92,31 @@ impl Finding {
 /// ISC's rendering of one error (D-MSG-parse): `FILE line N: MSG`, the source
 /// line and a caret line with TABs expanded, or the bare message.
 pub fn render_isc(e: &IscError, at: Option<Span>, map: &SourceMap) -> Vec<String> {
-    let Some(line) = e.line else { return vec![e.message.clone()] };
-    let path = e.file.map(|f| map.path(f).display().to_string()).unwrap_or_default();
+    let Some(line) = e.line else {
+        return vec![e.message.clone()];
+    };
+    let path = e
+        .file
+        .map(|f| map.path(f).display().to_string())
+        .unwrap_or_default();
     let mut out = vec![format!("{path} line {line}: {}", e.message)];
-    let text = e.file.and_then(|f| map.get(f)).map(|f| f.line_text(line).to_string()).unwrap_or_default();
-    let col = at.and_then(|s| map.line_col(s)).filter(|lc| lc.line == line).map(|lc| lc.col).unwrap_or(1);
+    let text = e
+        .file
+        .and_then(|f| map.get(f))
+        .map(|f| f.line_text(line).to_string())
+        .unwrap_or_default();
+    let col = at
+        .and_then(|s| map.line_col(s))
+        .filter(|lc| lc.line == line)
+        .map(|lc| lc.col)
+        .unwrap_or(1);
     let mut width = 0;
     for ch in text.chars().take(col.saturating_sub(1)) {
-        width = if ch == '\t' { (width / 8 + 1) * 8 } else { width + 1 };
+        width = if ch == '\t' {
+            (width / 8 + 1) * 8
+        } else {
+            width + 1
+        };
     }
     out.push(text);
     out.push(format!("{}^", " ".repeat(width)));
@@ -112,16 +129,4 @@ pub fn fuzz_parse(data: &[u8]) -> usize {
     let text = String::from_utf8_lossy(data).into_owned();
     let loaded = load_str("fuzz.conf", &text, false);
     loaded.findings.len()
-}
-
-#[cfg(test)]
-mod debug_tests {
-    #[test]
-    fn dbg_file() {
-        if let Ok(p) = std::env::var("DBG_CONF") {
-            let l = super::load_file(std::path::Path::new(&p));
-            eprintln!("{}", super::report::diagnostics_text(&l));
-            for f in &l.findings { eprintln!("{:?}", f.isc); }
-        }
-    }
 }

@@ -96,24 +96,71 @@ pub struct Permit {
 /// scope's list from the outermost scope in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exec {
-    Param { name: String, value: ParamValue, span: Span },
+    Param {
+        name: String,
+        value: ParamValue,
+        span: Span,
+    },
     Option(OptionSetting),
     Permit(Permit),
     /// `if`/`elsif`/`else`: conditions (None for else) with their bodies.
-    If { branches: Vec<(Option<Expr>, Vec<Exec>)>, span: Span },
-    Switch { expr: Expr, body: Vec<Exec>, span: Span },
-    Case { value: Option<Expr>, span: Span },
-    Set { name: String, expr: Expr, span: Span },
-    Unset { name: String, span: Span },
-    Log { priority: String, expr: Expr, span: Span },
-    Execute { args: Vec<Expr>, span: Span },
-    Add { class: String, span: Span },
-    Break { span: Span },
-    Return { expr: Expr, span: Span },
-    On { events: Vec<String>, body: Vec<Exec>, span: Span },
-    Call { name: String, args: Vec<Expr>, span: Span },
+    If {
+        branches: Vec<(Option<Expr>, Vec<Exec>)>,
+        span: Span,
+    },
+    Switch {
+        expr: Expr,
+        body: Vec<Exec>,
+        span: Span,
+    },
+    Case {
+        value: Option<Expr>,
+        span: Span,
+    },
+    Set {
+        name: String,
+        expr: Expr,
+        span: Span,
+    },
+    Unset {
+        name: String,
+        span: Span,
+    },
+    Log {
+        priority: String,
+        expr: Expr,
+        span: Span,
+    },
+    Execute {
+        args: Vec<Expr>,
+        span: Span,
+    },
+    Add {
+        class: String,
+        span: Span,
+    },
+    Break {
+        span: Span,
+    },
+    Return {
+        expr: Expr,
+        span: Span,
+    },
+    On {
+        events: Vec<String>,
+        body: Vec<Exec>,
+        span: Span,
+    },
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        span: Span,
+    },
     /// A bare word statement ISC takes without effect (`foo;`).
-    Eval { name: String, span: Span },
+    Eval {
+        name: String,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -367,15 +414,19 @@ impl Config {
     /// Hosts keyed by hardware address (type and bytes).
     pub fn hosts_by_hardware(&self, htype: u8, addr: &[u8]) -> impl Iterator<Item = &Host> {
         let addr = addr.to_vec();
-        self.hosts
-            .iter()
-            .filter(move |h| h.hardware.as_ref().is_some_and(|hw| hw.htype == htype && hw.address == addr))
+        self.hosts.iter().filter(move |h| {
+            h.hardware
+                .as_ref()
+                .is_some_and(|hw| hw.htype == htype && hw.address == addr)
+        })
     }
 
     /// Hosts keyed by client identifier.
     pub fn hosts_by_client_id(&self, id: &[u8]) -> impl Iterator<Item = &Host> {
         let id = id.to_vec();
-        self.hosts.iter().filter(move |h| h.client_id.as_deref() == Some(id.as_slice()))
+        self.hosts
+            .iter()
+            .filter(move |h| h.client_id.as_deref() == Some(id.as_slice()))
     }
 
     pub fn class_by_name(&self, name: &str) -> Option<&Class> {
@@ -384,12 +435,17 @@ impl Config {
 
     /// The subnet an address belongs to (the most specific one).
     pub fn subnet_for(&self, a: Ipv4Addr) -> Option<&Subnet> {
-        self.subnets.iter().filter(|s| s.contains(a)).max_by_key(|s| s.prefix_len())
+        self.subnets
+            .iter()
+            .filter(|s| s.contains(a))
+            .max_by_key(|s| s.prefix_len())
     }
 
     /// Every dynamic range of a subnet: its own and its pools'.
     pub fn ranges_of_subnet(&self, idx: usize) -> Vec<&Range> {
-        let Some(s) = self.subnets.get(idx) else { return Vec::new() };
+        let Some(s) = self.subnets.get(idx) else {
+            return Vec::new();
+        };
         let mut out: Vec<&Range> = s.ranges.iter().collect();
         for p in &s.pools {
             if let Some(pool) = self.pools.get(*p) {

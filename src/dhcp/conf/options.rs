@@ -22,7 +22,9 @@ pub enum Atom {
     /// Opaque data: a quoted string or colon-separated hex bytes.
     Data,
     DomainName,
-    DomainList { compressed: bool },
+    DomainList {
+        compressed: bool,
+    },
     /// Sub-options of another space, written as data.
     Encapsulate(String),
 }
@@ -49,7 +51,11 @@ impl OptionType {
     /// The ISC-style name of the type, for messages and the summary.
     pub fn describe(&self) -> String {
         let names: Vec<String> = self.record.iter().map(atom_name).collect();
-        let inner = if names.len() == 1 { names[0].clone() } else { format!("{{ {} }}", names.join(", ")) };
+        let inner = if names.len() == 1 {
+            names[0].clone()
+        } else {
+            format!("{{ {} }}", names.join(", "))
+        };
         if self.array {
             format!("array of {inner}")
         } else {
@@ -266,7 +272,9 @@ const FQDN: &[(u32, &str, &str)] = &[
 
 impl Default for OptionTable {
     fn default() -> Self {
-        let mut t = OptionTable { spaces: BTreeMap::new() };
+        let mut t = OptionTable {
+            spaces: BTreeMap::new(),
+        };
         for (space, list) in [("dhcp", DHCP), ("agent", AGENT), ("fqdn", FQDN)] {
             t.add_space(space);
             for &(code, name, spec) in list {
@@ -287,21 +295,34 @@ impl OptionTable {
         }
         self.spaces.insert(
             name.to_string(),
-            OptionSpace { name: name.to_string(), code_width: 1, length_width: 1, ..Default::default() },
+            OptionSpace {
+                name: name.to_string(),
+                code_width: 1,
+                length_width: 1,
+                ..Default::default()
+            },
         );
         true
     }
 
     /// Adds or replaces a definition (a later definition of the same name wins, as in ISC).
     pub fn define(&mut self, space: &str, name: &str, code: u32, ty: OptionType, user: bool) {
-        let Some(sp) = self.spaces.get_mut(space) else { return };
+        let Some(sp) = self.spaces.get_mut(space) else {
+            return;
+        };
         if let Some(old) = sp.by_name.remove(name) {
             sp.by_code.remove(&old.code);
         }
         sp.by_code.insert(code, name.to_string());
         sp.by_name.insert(
             name.to_string(),
-            OptionDef { space: space.to_string(), name: name.to_string(), code, ty, user },
+            OptionDef {
+                space: space.to_string(),
+                name: name.to_string(),
+                code,
+                ty,
+                user,
+            },
         );
     }
 
@@ -367,8 +388,8 @@ pub enum ParamType {
 
 const DDNS_STYLES: &[&str] = &["none", "ad-hoc", "interim", "standard"];
 const FACILITIES: &[&str] = &[
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "local0",
-    "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
+    "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
 ];
 const TIME_FORMATS: &[&str] = &["default", "local"];
 const ID_FORMATS: &[&str] = &["octal", "hex"];
@@ -400,17 +421,28 @@ pub fn param_type(name: &str) -> Option<(ParamType, Support)> {
         "ping-check" => (Bool, Implemented),
         "ping-timeout" => (U32, Implemented),
         "ping-cltt-secs" | "ping-timeout-ms" => (U32, NotYet),
-        "boot-unknown-clients" | "one-lease-per-client" | "get-lease-hostnames" | "use-host-decl-names" => {
+        "boot-unknown-clients"
+        | "one-lease-per-client"
+        | "get-lease-hostnames"
+        | "use-host-decl-names" => (Bool, Implemented),
+        "use-lease-addr-for-default-route" | "always-reply-rfc1048" | "always-broadcast" => {
             (Bool, Implemented)
         }
-        "use-lease-addr-for-default-route" | "always-reply-rfc1048" | "always-broadcast" => (Bool, Implemented),
         "ignore-client-uids" | "infinite-is-reserved" | "stash-agent-options" => (Bool, NotYet),
-        "update-static-leases" | "update-optimization" | "update-conflict-detection" | "do-forward-updates" => {
+        "update-static-leases"
+        | "update-optimization"
+        | "update-conflict-detection"
+        | "do-forward-updates" => (Bool, NotYet),
+        "ddns-updates" | "client-updates" | "leasequery" | "echo-client-id" | "server-id-check" => {
             (Bool, NotYet)
         }
-        "ddns-updates" | "client-updates" | "leasequery" | "echo-client-id" | "server-id-check" => (Bool, NotYet),
-        "check-secs-byte-order" | "dont-use-fsync" | "release-on-roam" | "ddns-guard-id-must-match" => (Bool, NotYet),
-        "ddns-other-guard-is-dynamic" | "duplicates" | "declines" | "persist-eui-64-leases" => (Bool, NotYet),
+        "check-secs-byte-order"
+        | "dont-use-fsync"
+        | "release-on-roam"
+        | "ddns-guard-id-must-match" => (Bool, NotYet),
+        "ddns-other-guard-is-dynamic" | "duplicates" | "declines" | "persist-eui-64-leases" => {
+            (Bool, NotYet)
+        }
         "min-secs" => (U8, Implemented),
         "adaptive-lease-time-threshold" | "dhcp-cache-threshold" => (U8, NotYet),
         "omapi-port" | "local-port" | "remote-port" => (U16, NotYet),
@@ -443,7 +475,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(t.by_code("dhcp", 67).map(|d| d.name.as_str()), Some("bootfile-name"));
+        assert_eq!(
+            t.by_code("dhcp", 67).map(|d| d.name.as_str()),
+            Some("bootfile-name")
+        );
         assert!(matches!(t.lookup("agent.circuit-id"), Lookup::Found(_)));
         assert!(matches!(t.lookup("dhcp.nope"), Lookup::NoOption(_, _)));
         assert!(matches!(t.lookup("nospace.x"), Lookup::NoSpace(_)));

@@ -22,17 +22,56 @@ pub const MAX_NESTING: usize = 200;
 
 /// Words that open a rule of their own (the grammar's `reserved`).
 const RESERVED: &[&str] = &[
-    "subnet", "shared-network", "pool", "group", "host", "class", "subclass", "failover", "key", "zone", "if",
-    "elsif", "else", "switch", "on", "option", "supersede", "default", "prepend", "append", "send", "range",
-    "hardware", "fixed-address", "allow", "deny", "ignore", "match", "spawn", "set", "unset", "log", "execute",
-    "include", "case", "break", "add", "return",
+    "subnet",
+    "shared-network",
+    "pool",
+    "group",
+    "host",
+    "class",
+    "subclass",
+    "failover",
+    "key",
+    "zone",
+    "if",
+    "elsif",
+    "else",
+    "switch",
+    "on",
+    "option",
+    "supersede",
+    "default",
+    "prepend",
+    "append",
+    "send",
+    "range",
+    "hardware",
+    "fixed-address",
+    "allow",
+    "deny",
+    "ignore",
+    "match",
+    "spawn",
+    "set",
+    "unset",
+    "log",
+    "execute",
+    "include",
+    "case",
+    "break",
+    "add",
+    "return",
 ];
 
 /// The narrowest entry rule for an item, chosen by its first word.
 pub fn entry_for(rest: &str) -> Rule {
     let b = rest.as_bytes();
-    let len = b.iter().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')).count();
-    let Some(word) = rest.get(..len) else { return Rule::item };
+    let len = b
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+        .count();
+    let Some(word) = rest.get(..len) else {
+        return Rule::item;
+    };
     if word.is_empty() || !b[0].is_ascii_alphabetic() && b[0] != b'_' {
         return Rule::item;
     }
@@ -61,7 +100,10 @@ pub fn parse_item(text: &str, offset: usize) -> Result<pest::iterators::Pair<'_,
     match DhcpdParser::parse(entry_for(rest), rest) {
         Ok(mut pairs) => match pairs.next() {
             Some(p) => Ok(p),
-            None => Err(ItemError { at: offset, expected: Vec::new() }),
+            None => Err(ItemError {
+                at: offset,
+                expected: Vec::new(),
+            }),
         },
         Err(e) => {
             let at = match e.location {
@@ -72,7 +114,10 @@ pub fn parse_item(text: &str, offset: usize) -> Result<pest::iterators::Pair<'_,
                 pest::error::ErrorVariant::ParsingError { positives, .. } => positives,
                 _ => Vec::new(),
             };
-            Err(ItemError { at: offset + at, expected })
+            Err(ItemError {
+                at: offset + at,
+                expected,
+            })
         }
     }
 }

@@ -17,7 +17,11 @@ const SEEDS: &[&str] = &[
 const LEASES: &str = "lease 10.0.0.5 {\n  starts 4 2026/11/26 10:00:00;\n  ends never;\n  binding state active;\n  hardware ethernet 00:11:22:33:44:55;\n  uid \"\\001abc\";\n  on expiry { set x = 1; }\n}\nfailover peer \"f\" state { my state normal at 4 2026/11/26 10:00:00; }\n";
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 /// Applies byte-level edits to a seed.
@@ -100,7 +104,11 @@ proptest! {
 
 #[test]
 fn deep_nesting_is_refused_not_a_stack_overflow() {
-    let deep = format!("if {}known{} {{ }}\n", "(".repeat(100_000), ")".repeat(100_000));
+    let deep = format!(
+        "if {}known{} {{ }}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
     let loaded = super::load_str("x.conf", &deep, false);
     assert!(loaded.has_errors());
     let nots = format!("if {}known {{ }}\n", "not ".repeat(100_000));

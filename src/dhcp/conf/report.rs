@@ -57,11 +57,15 @@ pub fn summary_line(l: &Loaded) -> Option<String> {
     if !l.has_errors() {
         return None;
     }
-    let parse_errors = l.errors().any(|f| f.isc.as_ref().is_some_and(|e| e.line.is_some()));
+    let parse_errors = l
+        .errors()
+        .any(|f| f.isc.as_ref().is_some_and(|e| e.line.is_some()));
     if parse_errors {
         return Some(ERRORS_ENCOUNTERED.to_string());
     }
-    l.errors().find_map(|f| f.isc.as_ref().map(|e| e.message.clone())).or_else(|| Some(ERRORS_ENCOUNTERED.to_string()))
+    l.errors()
+        .find_map(|f| f.isc.as_ref().map(|e| e.message.clone()))
+        .or_else(|| Some(ERRORS_ENCOUNTERED.to_string()))
 }
 
 /// `--check-config` warnings: every statement kept but not acted on yet, and

@@ -34,11 +34,21 @@ pub struct TypeError {
 
 impl TypeError {
     pub fn new(span: Span, message: impl Into<String>, isc: impl Into<String>) -> Self {
-        TypeError { span, message: message.into(), isc: isc.into(), semicolon: false }
+        TypeError {
+            span,
+            message: message.into(),
+            isc: isc.into(),
+            semicolon: false,
+        }
     }
 
     pub fn semicolon(span: Span) -> Self {
-        TypeError { span, message: "semicolon expected".into(), isc: "semicolon expected.".into(), semicolon: true }
+        TypeError {
+            span,
+            message: "semicolon expected".into(),
+            isc: "semicolon expected.".into(),
+            semicolon: true,
+        }
     }
 }
 
@@ -50,6 +60,7 @@ pub struct Cursor<'a> {
     end: Span,
 }
 
+#[allow(clippy::should_implement_trait)] // a cursor with peek/eat, not an iterator
 impl<'a> Cursor<'a> {
     pub fn new(toks: &'a [Token], end: Span) -> Self {
         Cursor { toks, pos: 0, end }
@@ -85,7 +96,10 @@ impl<'a> Cursor<'a> {
     }
 
     pub fn eat(&mut self, text: &str) -> bool {
-        if self.peek().is_some_and(|t| t.text.eq_ignore_ascii_case(text)) {
+        if self
+            .peek()
+            .is_some_and(|t| t.text.eq_ignore_ascii_case(text))
+        {
             self.pos += 1;
             true
         } else {
@@ -95,7 +109,11 @@ impl<'a> Cursor<'a> {
 }
 
 /// Parses a whole option value of type `ty`.
-pub fn parse_option_value(ty: &OptionType, toks: &[Token], end: Span) -> Result<Vec<Value>, TypeError> {
+pub fn parse_option_value(
+    ty: &OptionType,
+    toks: &[Token],
+    end: Span,
+) -> Result<Vec<Value>, TypeError> {
     let mut c = Cursor::new(toks, end);
     let mut out = Vec::new();
     loop {
@@ -118,10 +136,19 @@ pub fn parse_atom(atom: &Atom, c: &mut Cursor<'_>) -> Result<Value, TypeError> {
     match atom {
         Atom::Ip => ip_or_host(c),
         Atom::Ip6 => match c.next() {
-            Some(t) if t.text.contains(':') && t.text.chars().all(|ch| ch.is_ascii_hexdigit() || ch == ':' || ch == '.') => {
+            Some(t)
+                if t.text.contains(':')
+                    && t.text
+                        .chars()
+                        .all(|ch| ch.is_ascii_hexdigit() || ch == ':' || ch == '.') =>
+            {
                 Ok(Value::Ip6(t.text.clone()))
             }
-            _ => Err(TypeError::new(here, "expecting an IPv6 address", "expecting IPv6 address.")),
+            _ => Err(TypeError::new(
+                here,
+                "expecting an IPv6 address",
+                "expecting IPv6 address.",
+            )),
         },
         Atom::U8 => int(c, 0, 255).map(Value::Int),
         Atom::U16 => int(c, 0, 65535).map(Value::Int),
@@ -135,7 +162,11 @@ pub fn parse_atom(atom: &Atom, c: &mut Cursor<'_>) -> Result<Value, TypeError> {
         Atom::DomainName => match c.next() {
             Some(t) if t.is_string() => Ok(Value::DomainName(t.unquoted())),
             Some(t) if is_host_name(&t.text) => Ok(Value::DomainName(t.text.clone())),
-            _ => Err(TypeError::new(here, "expecting a domain name", "expecting domain name.")),
+            _ => Err(TypeError::new(
+                here,
+                "expecting a domain name",
+                "expecting domain name.",
+            )),
         },
         Atom::DomainList { .. } => {
             let mut names = Vec::new();
@@ -143,7 +174,11 @@ pub fn parse_atom(atom: &Atom, c: &mut Cursor<'_>) -> Result<Value, TypeError> {
                 match c.next() {
                     Some(t) if t.is_string() => names.push(t.unquoted()),
                     _ => {
-                        return Err(TypeError::new(c.here_prev(here), "expecting a quoted domain name", "expecting string."))
+                        return Err(TypeError::new(
+                            c.here_prev(here),
+                            "expecting a quoted domain name",
+                            "expecting string.",
+                        ))
                     }
                 }
                 if !c.eat(",") {
@@ -157,15 +192,22 @@ pub fn parse_atom(atom: &Atom, c: &mut Cursor<'_>) -> Result<Value, TypeError> {
 
 impl Cursor<'_> {
     fn here_prev(&self, fallback: Span) -> Span {
-        self.pos.checked_sub(1).and_then(|i| self.toks.get(i)).map(|t| t.span).unwrap_or(fallback)
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .map(|t| t.span)
+            .unwrap_or(fallback)
     }
 }
 
 /// True for a word ISC would take as a host name (letters, digits, `-`, `_`, dots).
 pub fn is_host_name(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// A dotted quad, ISC's way: `too few numbers.`, `N exceeds max (255) for precision.`.
@@ -174,7 +216,11 @@ pub fn dotted_quad(t: &Token) -> Result<Ipv4Addr, TypeError> {
     let mut octets = [0u8; 4];
     for (i, p) in parts.iter().enumerate() {
         if i >= 4 {
-            return Err(TypeError::new(t.span, format!("{} has too many numbers for an address", t.text), "too many numbers."));
+            return Err(TypeError::new(
+                t.span,
+                format!("{} has too many numbers for an address", t.text),
+                "too many numbers.",
+            ));
         }
         let n = number(p, t.span)?;
         if !(0..=255).contains(&n) {
@@ -187,7 +233,11 @@ pub fn dotted_quad(t: &Token) -> Result<Ipv4Addr, TypeError> {
         octets[i] = n as u8;
     }
     if parts.len() < 4 {
-        return Err(TypeError::new(t.span, format!("{} has too few numbers for an address", t.text), "too few numbers."));
+        return Err(TypeError::new(
+            t.span,
+            format!("{} has too few numbers for an address", t.text),
+            "too few numbers.",
+        ));
     }
     Ok(Ipv4Addr::from(octets))
 }
@@ -203,14 +253,25 @@ pub fn number(s: &str, span: Span) -> Result<i64, TypeError> {
         _ => (10, body),
     };
     if digits.is_empty() {
-        return Err(TypeError::new(span, "expecting a number", "expecting numeric value."));
+        return Err(TypeError::new(
+            span,
+            "expecting a number",
+            "expecting numeric value.",
+        ));
     }
     let mut v: i64 = 0;
     for ch in digits.chars() {
         match ch.to_digit(base) {
-            Some(d) => v = v.saturating_mul(i64::from(base)).saturating_add(i64::from(d)),
+            Some(d) => {
+                v = v
+                    .saturating_mul(i64::from(base))
+                    .saturating_add(i64::from(d))
+            }
             None => {
-                let digit = ch.to_digit(36).map(i64::from).unwrap_or(i64::from(ch as u32));
+                let digit = ch
+                    .to_digit(36)
+                    .map(i64::from)
+                    .unwrap_or(i64::from(ch as u32));
                 return Err(TypeError::new(
                     span,
                     format!("{s} is not a number"),
@@ -225,10 +286,24 @@ pub fn number(s: &str, span: Span) -> Result<i64, TypeError> {
 fn int(c: &mut Cursor<'_>, min: i64, max: i64) -> Result<i64, TypeError> {
     let here = c.here();
     let Some(t) = c.next() else {
-        return Err(TypeError::new(here, "expecting a number", "expecting number."));
+        return Err(TypeError::new(
+            here,
+            "expecting a number",
+            "expecting number.",
+        ));
     };
-    if t.is_string() || !t.text.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'-') {
-        return Err(TypeError::new(t.span, format!("expecting a number, found {}", t.text), "expecting number."));
+    if t.is_string()
+        || !t
+            .text
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'-')
+    {
+        return Err(TypeError::new(
+            t.span,
+            format!("expecting a number, found {}", t.text),
+            "expecting number.",
+        ));
     }
     let n = number(&t.text, t.span)?;
     if n < min || n > max {
@@ -246,7 +321,11 @@ fn boolean(c: &mut Cursor<'_>) -> Result<bool, TypeError> {
     match c.next().map(|t| t.lower()) {
         Some(w) if w == "true" || w == "on" => Ok(true),
         Some(w) if w == "false" || w == "off" => Ok(false),
-        _ => Err(TypeError::new(here, "expecting true, false, on or off", "expecting boolean.")),
+        _ => Err(TypeError::new(
+            here,
+            "expecting true, false, on or off",
+            "expecting boolean.",
+        )),
     }
 }
 
@@ -254,15 +333,32 @@ fn text(c: &mut Cursor<'_>) -> Result<String, TypeError> {
     let here = c.here();
     match c.next() {
         Some(t) if t.is_string() => Ok(t.unquoted()),
-        Some(t) if t.text.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') => Ok(t.text.clone()),
-        _ => Err(TypeError::new(here, "expecting a quoted string", "expecting string.")),
+        Some(t)
+            if t.text
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') =>
+        {
+            Ok(t.text.clone())
+        }
+        _ => Err(TypeError::new(
+            here,
+            "expecting a quoted string",
+            "expecting string.",
+        )),
     }
 }
 
 /// Colon-separated hex bytes (`01:0a:ff`), as ISC writes opaque data.
 pub fn colon_hex(s: &str) -> Option<Vec<u8>> {
     s.split(':')
-        .map(|p| if (1..=2).contains(&p.len()) { u8::from_str_radix(p, 16).ok() } else { None })
+        .map(|p| {
+            if (1..=2).contains(&p.len()) {
+                u8::from_str_radix(p, 16).ok()
+            } else {
+                None
+            }
+        })
         .collect()
 }
 
@@ -284,12 +380,25 @@ fn data(c: &mut Cursor<'_>) -> Result<Vec<u8>, TypeError> {
                 }
             }
             if text.ends_with(':') {
-                return Err(TypeError::new(c.here(), "colon-separated hex bytes end with ':'", "expecting numeric value."));
+                return Err(TypeError::new(
+                    c.here(),
+                    "colon-separated hex bytes end with ':'",
+                    "expecting numeric value.",
+                ));
             }
-            colon_hex(&text)
-            .ok_or_else(|| TypeError::new(t.span, "expecting a quoted string or colon-separated hex bytes", "expecting hex list."))
+            colon_hex(&text).ok_or_else(|| {
+                TypeError::new(
+                    t.span,
+                    "expecting a quoted string or colon-separated hex bytes",
+                    "expecting hex list.",
+                )
+            })
         }
-        None => Err(TypeError::new(here, "expecting a quoted string or colon-separated hex bytes", "expecting string.")),
+        None => Err(TypeError::new(
+            here,
+            "expecting a quoted string or colon-separated hex bytes",
+            "expecting string.",
+        )),
     }
 }
 
@@ -297,7 +406,11 @@ fn data(c: &mut Cursor<'_>) -> Result<Vec<u8>, TypeError> {
 pub fn ip_or_host(c: &mut Cursor<'_>) -> Result<Value, TypeError> {
     let here = c.here();
     let Some(t) = c.next() else {
-        return Err(TypeError::new(here, "expecting an IP address or host name", "expecting IP address or hostname"));
+        return Err(TypeError::new(
+            here,
+            "expecting an IP address or host name",
+            "expecting IP address or hostname",
+        ));
     };
     let numeric = t.text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     if numeric && !t.text.is_empty() {
@@ -308,9 +421,15 @@ pub fn ip_or_host(c: &mut Cursor<'_>) -> Result<Value, TypeError> {
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     if parts.len() > 1
         && parts[..parts.len() - 1].iter().all(|p| digits(p))
-        && parts.last().is_some_and(|p| p.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().next().is_some_and(|b| b.is_ascii_digit()))
     {
-        return Err(TypeError::new(t.span, format!("{} is not an address", t.text), "expecting numeric value."));
+        return Err(TypeError::new(
+            t.span,
+            format!("{} is not an address", t.text),
+            "expecting numeric value.",
+        ));
     }
     if !t.is_string() && is_host_name(&t.text) {
         return Ok(Value::Host(t.text.clone()));
@@ -319,7 +438,10 @@ pub fn ip_or_host(c: &mut Cursor<'_>) -> Result<Value, TypeError> {
     Err(TypeError::new(
         t.span,
         format!("expecting an IP address or host name, found {}", t.text),
-        format!("{} ({}): expecting IP address or hostname", first, first as u32),
+        format!(
+            "{} ({}): expecting IP address or hostname",
+            first, first as u32
+        ),
     ))
 }
 
@@ -333,7 +455,10 @@ mod tests {
         words
             .iter()
             .map(|w| {
-                let t = Token { text: w.to_string(), span: Span::new(FileId(0), at, at + w.len()) };
+                let t = Token {
+                    text: w.to_string(),
+                    span: Span::new(FileId(0), at, at + w.len()),
+                };
                 at += w.len() + 1;
                 t
             })
@@ -346,7 +471,10 @@ mod tests {
 
     #[test]
     fn ip_array_takes_commas_and_stops_at_an_extra_token() {
-        let ty = OptionType { record: vec![Atom::Ip], array: true };
+        let ty = OptionType {
+            record: vec![Atom::Ip],
+            array: true,
+        };
         let v = parse_option_value(&ty, &toks(&["10.0.0.1", ",", "10.0.0.2"]), end()).unwrap();
         assert_eq!(v.len(), 2);
         let e = parse_option_value(&ty, &toks(&["10.0.0.1", "range"]), end()).unwrap_err();
@@ -364,7 +492,10 @@ mod tests {
 
     #[test]
     fn host_names_are_addresses_too() {
-        let ty = OptionType { record: vec![Atom::Ip], array: false };
+        let ty = OptionType {
+            record: vec![Atom::Ip],
+            array: false,
+        };
         assert_eq!(
             parse_option_value(&ty, &toks(&["BASTION_IP"]), end()).unwrap(),
             vec![Value::Host("BASTION_IP".into())]
@@ -375,9 +506,15 @@ mod tests {
 
     #[test]
     fn records_and_data() {
-        let ty = OptionType { record: vec![Atom::U8, Atom::Data], array: false };
+        let ty = OptionType {
+            record: vec![Atom::U8, Atom::Data],
+            array: false,
+        };
         let v = parse_option_value(&ty, &toks(&["0", "01:02:ff"]), end()).unwrap();
         assert_eq!(v, vec![Value::Int(0), Value::Data(vec![1, 2, 255])]);
-        assert_eq!(number("abc", end()).unwrap_err().isc, "Bogus number abc: digit 10 not in base 10");
+        assert_eq!(
+            number("abc", end()).unwrap_err().isc,
+            "Bogus number abc: digit 10 not in base 10"
+        );
     }
 }

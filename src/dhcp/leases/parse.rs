@@ -61,7 +61,10 @@ impl LeaseFile {
     }
 
     pub fn diagnostics_text(&self) -> String {
-        self.diagnostics.iter().map(|(d, _)| crate::diag::render(d, &self.map)).collect()
+        self.diagnostics
+            .iter()
+            .map(|(d, _)| crate::diag::render(d, &self.map))
+            .collect()
     }
 
     /// ISC's shape: `FILE line N: MSG`.
@@ -69,7 +72,10 @@ impl LeaseFile {
         self.diagnostics
             .iter()
             .map(|(d, line)| {
-                let path = d.span.map(|s| self.map.path(s.file).display().to_string()).unwrap_or_default();
+                let path = d
+                    .span
+                    .map(|s| self.map.path(s.file).display().to_string())
+                    .unwrap_or_default();
                 format!("{path} line {line}: {}", d.message)
             })
             .collect()
@@ -156,7 +162,8 @@ fn too_deep(text: &str, start: usize) -> bool {
 
 fn push_error(lf: &mut LeaseFile, span: Span, msg: &str) {
     let line = lf.map.line_col(span).map(|lc| lc.line).unwrap_or(0);
-    lf.diagnostics.push((Diagnostic::error("lease-syntax", Some(span), msg), line));
+    lf.diagnostics
+        .push((Diagnostic::error("lease-syntax", Some(span), msg), line));
 }
 
 fn take_entry(lf: &mut LeaseFile, p: Pair<'_, Rule>, id: FileId, offset: usize) {
@@ -174,8 +181,15 @@ fn take_entry(lf: &mut LeaseFile, p: Pair<'_, Rule>, id: FileId, offset: usize) 
                     }
                     Rule::date_stmt => take_date(&mut lease, q),
                     Rule::binding_stmt => {
-                        let which = q.clone().into_inner().find(|x| x.as_rule() == Rule::binding_which).map(|x| x.as_str().to_ascii_lowercase());
-                        let state = q.into_inner().find(|x| x.as_rule() == Rule::word).map(|x| x.as_str().to_ascii_lowercase());
+                        let which = q
+                            .clone()
+                            .into_inner()
+                            .find(|x| x.as_rule() == Rule::binding_which)
+                            .map(|x| x.as_str().to_ascii_lowercase());
+                        let state = q
+                            .into_inner()
+                            .find(|x| x.as_rule() == Rule::word)
+                            .map(|x| x.as_str().to_ascii_lowercase());
                         match which.as_deref() {
                             Some("next") => lease.next_binding_state = state,
                             Some("rewind") => lease.rewind_binding_state = state,
@@ -183,7 +197,11 @@ fn take_entry(lf: &mut LeaseFile, p: Pair<'_, Rule>, id: FileId, offset: usize) 
                         }
                     }
                     Rule::hardware_stmt => {
-                        let w: Vec<String> = q.into_inner().filter(|x| x.as_rule() == Rule::word).map(|x| x.as_str().to_string()).collect();
+                        let w: Vec<String> = q
+                            .into_inner()
+                            .filter(|x| x.as_rule() == Rule::word)
+                            .map(|x| x.as_str().to_string())
+                            .collect();
                         if let (Some(kind), Some(mac)) = (w.first(), w.get(1)) {
                             if let Some(bytes) = crate::dhcp::conf::values::colon_hex(mac) {
                                 lease.hardware = Some((kind.to_ascii_lowercase(), bytes));
@@ -191,7 +209,10 @@ fn take_entry(lf: &mut LeaseFile, p: Pair<'_, Rule>, id: FileId, offset: usize) 
                         }
                     }
                     Rule::uid_stmt => {
-                        if let Some(v) = q.into_inner().find(|x| matches!(x.as_rule(), Rule::string | Rule::word)) {
+                        if let Some(v) = q
+                            .into_inner()
+                            .find(|x| matches!(x.as_rule(), Rule::string | Rule::word))
+                        {
                             let s = v.as_str();
                             lease.uid = if v.as_rule() == Rule::string {
                                 Some(crate::dhcp::conf::ast::unescape(&s[1..s.len() - 1]))
@@ -203,14 +224,26 @@ fn take_entry(lf: &mut LeaseFile, p: Pair<'_, Rule>, id: FileId, offset: usize) 
                     Rule::hostname_stmt => {
                         if let Some(v) = q.into_inner().find(|x| x.as_rule() == Rule::string) {
                             let s = v.as_str();
-                            lease.client_hostname = Some(String::from_utf8_lossy(&crate::dhcp::conf::ast::unescape(&s[1..s.len() - 1])).into_owned());
+                            lease.client_hostname = Some(
+                                String::from_utf8_lossy(&crate::dhcp::conf::ast::unescape(
+                                    &s[1..s.len() - 1],
+                                ))
+                                .into_owned(),
+                            );
                         }
                     }
                     Rule::billing_stmt => lease.billing = Some(q.as_str().to_string()),
                     Rule::set_stmt => {
                         let text = q.as_str();
-                        let name = q.into_inner().find(|x| x.as_rule() == Rule::word).map(|x| x.as_str().to_string()).unwrap_or_default();
-                        let value = text.split_once('=').map(|(_, v)| v.trim().trim_end_matches(';').trim().to_string()).unwrap_or_default();
+                        let name = q
+                            .into_inner()
+                            .find(|x| x.as_rule() == Rule::word)
+                            .map(|x| x.as_str().to_string())
+                            .unwrap_or_default();
+                        let value = text
+                            .split_once('=')
+                            .map(|(_, v)| v.trim().trim_end_matches(';').trim().to_string())
+                            .unwrap_or_default();
                         lease.bindings.push((name, value));
                     }
                     _ => lease.other.push(q.as_str().to_string()),
@@ -224,7 +257,12 @@ fn take_entry(lf: &mut LeaseFile, p: Pair<'_, Rule>, id: FileId, offset: usize) 
             }
         }
         Rule::failover_state => {
-            let name = p.clone().into_inner().find(|x| x.as_rule() == Rule::string).map(|x| x.as_str().trim_matches('"').to_string()).unwrap_or_default();
+            let name = p
+                .clone()
+                .into_inner()
+                .find(|x| x.as_rule() == Rule::string)
+                .map(|x| x.as_str().trim_matches('"').to_string())
+                .unwrap_or_default();
             lf.failover_states.push((name, p.as_str().to_string()));
         }
         _ => lf.other.push(p.as_str().to_string()),
@@ -260,7 +298,15 @@ fn parse_date(p: Pair<'_, Rule>) -> Option<LeaseTime> {
     for x in p.into_inner() {
         match x.as_rule() {
             Rule::never => return Some(LeaseTime::Never),
-            Rule::epoch => return x.into_inner().find(|n| n.as_rule() == Rule::number)?.as_str().parse().ok().map(LeaseTime::At),
+            Rule::epoch => {
+                return x
+                    .into_inner()
+                    .find(|n| n.as_rule() == Rule::number)?
+                    .as_str()
+                    .parse()
+                    .ok()
+                    .map(LeaseTime::At)
+            }
             Rule::ymd => ymd = Some(x.as_str().to_string()),
             Rule::hms => hms = Some(x.as_str().to_string()),
             _ => {}
@@ -271,7 +317,9 @@ fn parse_date(p: Pair<'_, Rule>) -> Option<LeaseTime> {
     if d.len() != 3 || t.len() != 3 {
         return None;
     }
-    Some(LeaseTime::At(days_from_civil(d[0], d[1], d[2]) * 86400 + t[0] * 3600 + t[1] * 60 + t[2]))
+    Some(LeaseTime::At(
+        days_from_civil(d[0], d[1], d[2]) * 86400 + t[0] * 3600 + t[1] * 60 + t[2],
+    ))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -321,7 +369,10 @@ host h { dynamic; hardware ethernet 00:11:22:33:44:66; fixed-address 10.0.0.9; }
 
     #[test]
     fn errors_are_positioned_and_reading_goes_on() {
-        let lf = load_str("x", "lease 10.0.0.1 { starts 4 2026/11/26; }\nlease 10.0.0.2 { binding state free; }\n");
+        let lf = load_str(
+            "x",
+            "lease 10.0.0.1 { starts 4 2026/11/26; }\nlease 10.0.0.2 { binding state free; }\n",
+        );
         assert_eq!(lf.diagnostics.len(), 1);
         assert_eq!(lf.diagnostics[0].1, 1);
         assert!(lf.leases.contains_key(&"10.0.0.2".parse().unwrap()));
