@@ -1052,6 +1052,10 @@ impl Checker {
             }
             StmtKind::FailoverRef { name } => {
                 let n = name.unquoted();
+                if ctx == Ctx::Global {
+                    self.error(map, "not-allowed-here", stmt.span, "`failover peer NAME;` belongs in a pool", "failover peer reference not in shared-network declaration");
+                    return Outcome::Resync(stmt.span.start);
+                }
                 if ctx != Ctx::Pool {
                     let (line, message) = self.cannot_start_here(map, stmt.span, self.prev_end);
                     let message = if message.starts_with("expecting a parameter") {
