@@ -266,7 +266,12 @@ fn judge(path: &Path, cwd: &Path) -> Option<(bool, String, bool, String)> {
     // Some inputs make ISC dhcpd crash (an include loop, deep recursion):
     // no core file, and a bound on the run.
     let out = Command::new("timeout")
-        .args(["20", "sh", "-c", "ulimit -c 0; exec \"$0\" -t -4 -cf \"$1\""])
+        .args([
+            "20",
+            "sh",
+            "-c",
+            "ulimit -c 0; exec \"$0\" -t -4 -cf \"$1\"",
+        ])
         .arg(harness::peers::ISC_DHCPD)
         .arg(path)
         .current_dir(cwd)
@@ -276,7 +281,12 @@ fn judge(path: &Path, cwd: &Path) -> Option<(bool, String, bool, String)> {
     let isc_first = crate::dhcpd_conf::first_isc_line(&stderr, path).unwrap_or_default();
     let isc_ok = out.status.code() == Some(0);
     let loaded = conf::load_file(path);
-    Some((isc_ok, isc_first, !loaded.has_errors(), loaded.first_isc_error().unwrap_or_default()))
+    Some((
+        isc_ok,
+        isc_first,
+        !loaded.has_errors(),
+        loaded.first_isc_error().unwrap_or_default(),
+    ))
 }
 
 fn agree(isc_ok: bool, isc_first: &str, ours_ok: bool, ours_first: &str) -> bool {

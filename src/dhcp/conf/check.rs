@@ -1053,7 +1053,13 @@ impl Checker {
             StmtKind::FailoverRef { name } => {
                 let n = name.unquoted();
                 if ctx == Ctx::Global {
-                    self.error(map, "not-allowed-here", stmt.span, "`failover peer NAME;` belongs in a pool", "failover peer reference not in shared-network declaration");
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        stmt.span,
+                        "`failover peer NAME;` belongs in a pool",
+                        "failover peer reference not in shared-network declaration",
+                    );
                     return Outcome::Resync(stmt.span.start);
                 }
                 if ctx != Ctx::Pool {
