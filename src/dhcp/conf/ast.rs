@@ -440,7 +440,7 @@ impl Builder {
 
     fn tokens<'a>(&self, pairs: impl Iterator<Item = Pair<'a, Rule>>) -> Vec<Token> {
         pairs
-            .filter(|p| matches!(p.as_rule(), Rule::word | Rule::string | Rule::punct))
+            .filter(|p| matches!(p.as_rule(), Rule::word | Rule::string | Rule::raw))
             .map(|p| self.token(&p))
             .collect()
     }

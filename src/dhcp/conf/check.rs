@@ -238,48 +238,47 @@ impl Checker {
         }
     }
 
-    /// Where executable statements go: the open `if`/`switch`/`on` body, or the scope.
+    /// Where executable statements go: the open `if`/`switch`/`on` body, or
+    /// the innermost scope. Inside a key, zone or failover peer nothing is kept.
     fn emit(&mut self, e: Exec) {
-        for f in self.stack.iter_mut().rev() {
-            match f.kind {
-                FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
-                    f.body.push(e);
-                    return;
-                }
-                FrameKind::Scope(id) => {
-                    if let Some(s) = self.model.scopes.get_mut(id.0) {
-                        s.stmts.push(e);
-                    }
-                    return;
-                }
-                _ => return,
+        let Some(f) = self.stack.last_mut() else {
+            if let Some(s) = self.model.scopes.get_mut(0) {
+                s.stmts.push(e);
             }
-        }
-        if let Some(s) = self.model.scopes.get_mut(0) {
-            s.stmts.push(e);
+            return;
+        };
+        match f.kind {
+            FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
+                f.body.push(e)
+            }
+            FrameKind::Scope(id) => {
+                if let Some(s) = self.model.scopes.get_mut(id.0) {
+                    s.stmts.push(e);
+                }
+            }
+            _ => {}
         }
     }
 
     fn last_emitted_mut(&mut self) -> Option<&mut Exec> {
-        for i in (0..self.stack.len()).rev() {
-            match self.stack[i].kind {
-                FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
-                    return self.stack[i].body.last_mut();
-                }
-                FrameKind::Scope(id) => {
-                    return self
-                        .model
-                        .scopes
-                        .get_mut(id.0)
-                        .and_then(|s| s.stmts.last_mut());
-                }
-                _ => return None,
+        let Some(f) = self.stack.last_mut() else {
+            return self
+                .model
+                .scopes
+                .get_mut(0)
+                .and_then(|s| s.stmts.last_mut());
+        };
+        match f.kind {
+            FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. } => {
+                f.body.last_mut()
             }
+            FrameKind::Scope(id) => self
+                .model
+                .scopes
+                .get_mut(id.0)
+                .and_then(|s| s.stmts.last_mut()),
+            _ => None,
         }
-        self.model
-            .scopes
-            .get_mut(0)
-            .and_then(|s| s.stmts.last_mut())
     }
 
     fn new_scope(&mut self, kind: ScopeKind, span: Span) -> ScopeId {
@@ -775,32 +774,31 @@ impl Checker {
 
     fn close_scope(&mut self, map: &SourceMap, id: ScopeId, close: Span) {
         match self.model.scope(id).map(|s| s.kind) {
-            Some(ScopeKind::SharedNetwork(i)) => {
+            Some(ScopeKind::SharedNetwork(i))
                 if self
                     .model
                     .shared_networks
                     .get(i)
-                    .is_some_and(|s| s.subnets.is_empty())
-                {
-                    self.error(
-                        map,
-                        "empty-shared-network",
-                        close,
-                        "shared-network declares no subnet",
-                        "empty shared-network decl",
-                    );
-                }
+                    .is_some_and(|s| s.subnets.is_empty()) =>
+            {
+                self.error(
+                    map,
+                    "empty-shared-network",
+                    close,
+                    "shared-network declares no subnet",
+                    "empty shared-network decl",
+                );
             }
-            Some(ScopeKind::Pool(i)) => {
-                if self.model.pools.get(i).is_some_and(|p| p.ranges.is_empty()) {
-                    self.error(
-                        map,
-                        "pool-without-range",
-                        close,
-                        "pool declares no address range",
-                        "Pool declaration with no address range.",
-                    );
-                }
+            Some(ScopeKind::Pool(i))
+                if self.model.pools.get(i).is_some_and(|p| p.ranges.is_empty()) =>
+            {
+                self.error(
+                    map,
+                    "pool-without-range",
+                    close,
+                    "pool declares no address range",
+                    "Pool declaration with no address range.",
+                );
             }
             Some(ScopeKind::Host(i)) => {
                 let name = self
@@ -1054,6 +1052,16 @@ impl Checker {
             }
             StmtKind::FailoverRef { name } => {
                 let n = name.unquoted();
+                if ctx == Ctx::Global {
+                    self.error(
+                        map,
+                        "not-allowed-here",
+                        stmt.span,
+                        "`failover peer NAME;` belongs in a pool",
+                        "failover peer reference not in shared-network declaration",
+                    );
+                    return Outcome::Resync(stmt.span.start);
+                }
                 if ctx != Ctx::Pool {
                     let (line, message) = self.cannot_start_here(map, stmt.span, self.prev_end);
                     let message = if message.starts_with("expecting a parameter") {
@@ -1954,19 +1962,18 @@ impl Checker {
                 self.ddns_update_style = Some((w.clone(), span))
             }
             ("omapi-key", ParamValue::Word(w)) => self.omapi_keys.push((w.clone(), span)),
-            ("vendor-option-space" | "site-option-space", ParamValue::Word(w)) => {
+            ("vendor-option-space" | "site-option-space", ParamValue::Word(w))
                 if !self
                     .model
                     .options
                     .spaces
-                    .contains_key(&w.to_ascii_lowercase())
-                {
-                    self.warning(
-                        "unknown-option-space",
-                        span,
-                        format!("option space {w} has not been declared"),
-                    );
-                }
+                    .contains_key(&w.to_ascii_lowercase()) =>
+            {
+                self.warning(
+                    "unknown-option-space",
+                    span,
+                    format!("option space {w} has not been declared"),
+                );
             }
             _ => {}
         }
@@ -2494,25 +2501,6 @@ pub fn expr_kind(e: &Expr) -> ExprKind {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_complaints_match_isc() {
-        assert_eq!(decode_base64("YWJj").unwrap(), b"abc");
-        assert_eq!(decode_base64("YWI=").unwrap(), b"ab");
-        assert_eq!(
-            decode_base64("FIXME").unwrap_err().1,
-            "partial base64 value left over: 4."
-        );
-        assert_eq!(
-            decode_base64("YOUR_KEY").unwrap_err().1,
-            "invalid base64 character 95."
-        );
-    }
-}
-
 /// Words ISC's lexer reads as keywords that cannot start a statement: an
 /// unknown statement starting with one is refused where it starts, while an
 /// unknown plain name is taken as the start of an executable statement.
@@ -2631,4 +2619,23 @@ fn is_isc_keyword(w: &str) -> bool {
         "or",
     ];
     WORDS.contains(&w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_complaints_match_isc() {
+        assert_eq!(decode_base64("YWJj").unwrap(), b"abc");
+        assert_eq!(decode_base64("YWI=").unwrap(), b"ab");
+        assert_eq!(
+            decode_base64("FIXME").unwrap_err().1,
+            "partial base64 value left over: 4."
+        );
+        assert_eq!(
+            decode_base64("YOUR_KEY").unwrap_err().1,
+            "invalid base64 character 95."
+        );
+    }
 }

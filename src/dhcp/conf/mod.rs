@@ -130,17 +130,3 @@ pub fn fuzz_parse(data: &[u8]) -> usize {
     let loaded = load_str("fuzz.conf", &text, false);
     loaded.findings.len()
 }
-
-#[cfg(test)]
-mod debug_tests {
-    #[test]
-    fn dbg_file() {
-        if let Ok(p) = std::env::var("DBG_CONF") {
-            let l = super::load_file(std::path::Path::new(&p));
-            eprintln!("{}", super::report::diagnostics_text(&l));
-            for f in &l.findings {
-                eprintln!("{:?}", f.isc);
-            }
-        }
-    }
-}

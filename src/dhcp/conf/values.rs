@@ -60,6 +60,7 @@ pub struct Cursor<'a> {
     end: Span,
 }
 
+#[allow(clippy::should_implement_trait)] // a cursor with peek/eat, not an iterator
 impl<'a> Cursor<'a> {
     pub fn new(toks: &'a [Token], end: Span) -> Self {
         Cursor { toks, pos: 0, end }
