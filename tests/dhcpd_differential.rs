@@ -15,6 +15,9 @@ use pxesuite::dhcp::conf;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Our verdict and first error line, then ISC's, for one generated case.
+type Judged = (bool, String, bool, String);
+
 /// xorshift64*: a small fixed-seed generator, so every run makes the same cases.
 struct Rng(u64);
 
@@ -346,7 +349,7 @@ fn differential_mutations_agree_with_isc() {
                 })
             })
             .collect();
-        let mut all: Vec<(usize, Option<(bool, String, bool, String)>)> = handles
+        let mut all: Vec<(usize, Option<Judged>)> = handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect();
