@@ -145,6 +145,36 @@ impl Binding {
     }
 }
 
+impl Binding {
+    /// The record as the lease file holds it.
+    pub fn to_lease(&self) -> Lease {
+        let t = |x: i64| match x {
+            0 => None,
+            NEVER => Some(LeaseTime::Never),
+            s => Some(LeaseTime::At(s)),
+        };
+        let next = match self.state {
+            State::Active | State::Bootp => Some("free".to_string()),
+            _ => None,
+        };
+        Lease {
+            address: Some(self.addr),
+            starts: t(self.starts),
+            ends: t(self.ends),
+            tstp: t(self.tstp),
+            cltt: t(self.cltt),
+            binding_state: Some(self.state.name().to_string()),
+            next_binding_state: next,
+            hardware: (!self.hw.is_empty())
+                .then(|| (hardware_kind(self.htype).to_string(), self.hw.clone())),
+            uid: self.uid.clone(),
+            client_hostname: self.hostname.clone(),
+            other: self.other.clone(),
+            ..Lease::default()
+        }
+    }
+}
+
 fn htype_of(kind: &str) -> u8 {
     match kind {
         "token-ring" => 6,
@@ -196,5 +226,19 @@ mod tests {
         assert!(!b.owned_by(Some(&[7]), 1, &[1, 2, 3, 4, 5, 6]));
         assert!(b.owned_by(None, 1, &[1, 2, 3, 4, 5, 6]));
         assert_eq!(mac_text(&b.hw), "01:02:03:04:05:06");
+    }
+
+    #[test]
+    fn a_binding_survives_the_lease_record() {
+        let mut b = Binding::new(Ipv4Addr::new(10, 0, 0, 5));
+        b.state = State::Active;
+        b.starts = 10;
+        b.ends = 20;
+        b.cltt = 10;
+        b.hw = vec![1, 2, 3, 4, 5, 6];
+        b.uid = Some(vec![1, 1, 2]);
+        b.hostname = Some("n1".into());
+        let back = Binding::from_lease(&b.to_lease(), b.addr);
+        assert_eq!(back, b);
     }
 }

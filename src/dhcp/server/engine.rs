@@ -316,7 +316,7 @@ fn is_fixed_somewhere(model: &Config, a: Ipv4Addr) -> bool {
     model
         .hosts
         .iter()
-        .any(|h| h.fixed_addresses.iter().any(|v| *v == Value::Ip(a)))
+        .any(|h| h.fixed_addresses.contains(&Value::Ip(a)))
 }
 
 /// The lease time granted: what the client asked, capped by max and raised
