@@ -224,7 +224,10 @@ fn read_stamped(dir: &std::fs::File, name: &str) -> (String, Stamp) {
     use std::os::unix::fs::MetadataExt;
     match crate::sys::fsys::open_at(dir, name.as_bytes()) {
         Ok(mut f) => {
-            let stamp = f.metadata().ok().map(|m| (m.ino(), m.size(), m.mtime(), m.mtime_nsec()));
+            let stamp = f
+                .metadata()
+                .ok()
+                .map(|m| (m.ino(), m.size(), m.mtime(), m.mtime_nsec()));
             let mut text = String::new();
             let _ = f.read_to_string(&mut text);
             (text, stamp)
@@ -266,7 +269,9 @@ impl LiveHostsAccess {
 
     /// True if `addr` may talk to `daemon` under the files as they are now.
     pub fn permits(&self, daemon: &str, addr: Ipv4Addr) -> bool {
-        let Ok(mut st) = self.state.lock() else { return false };
+        let Ok(mut st) = self.state.lock() else {
+            return false;
+        };
         if let Some(d) = &self.dir {
             let now = [stamp_of(d, "hosts.allow"), stamp_of(d, "hosts.deny")];
             if now != st.1 {

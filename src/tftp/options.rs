@@ -19,7 +19,15 @@ pub const MAX_WINDOWSIZE: u64 = 64;
 pub const MAX_WINDOW_BYTES: u64 = 128 * 1024;
 
 /// The options the server knows, for `-r` (tftp-hpa's set plus `windowsize`).
-pub const KNOWN: &[&str] = &["blksize", "blksize2", "tsize", "timeout", "utimeout", "rollover", "windowsize"];
+pub const KNOWN: &[&str] = &[
+    "blksize",
+    "blksize2",
+    "tsize",
+    "timeout",
+    "utimeout",
+    "rollover",
+    "windowsize",
+];
 
 /// Server-side limits from the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +71,10 @@ pub struct Refusal(pub &'static str);
 /// leading blanks, an optional sign (a minus wraps), decimal digits only; overflow
 /// and trailing text make the value unusable (tftp-hpa 5.2 then ignores the option).
 pub fn parse_ul(v: &[u8]) -> Option<u64> {
-    let s = v.iter().position(|b| !b.is_ascii_whitespace()).map_or(&v[v.len()..], |i| &v[i..]);
+    let s = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&v[v.len()..], |i| &v[i..]);
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -162,7 +173,8 @@ pub fn negotiate(req: &Request, file_size: u64, limits: &Limits) -> Result<Negot
             }
             _ => continue,
         };
-        n.oack.push((name.clone(), granted.to_string().into_bytes()));
+        n.oack
+            .push((name.clone(), granted.to_string().into_bytes()));
     }
     // The window is granted in blocks but bounded in bytes, whatever order the options came in.
     let cap = (MAX_WINDOW_BYTES / n.blksize as u64).max(1) as usize;
@@ -174,7 +186,11 @@ pub fn negotiate(req: &Request, file_size: u64, limits: &Limits) -> Result<Negot
             }
         }
     }
-    let oack_len: usize = 2 + n.oack.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+    let oack_len: usize = 2 + n
+        .oack
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum::<usize>();
     if oack_len > 516 {
         return Err(Refusal("Insufficient space for options"));
     }
@@ -190,22 +206,33 @@ mod tests {
             direction: Direction::Read,
             filename: b"f".to_vec(),
             mode,
-            options: opts.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect(),
+            options: opts
+                .iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect(),
         }
     }
 
     fn oack(r: &Request) -> Result<Vec<(String, String)>, &'static str> {
-        negotiate(r, 6, &Limits::default()).map(|n| {
-            n.oack
-                .iter()
-                .map(|(k, v)| (String::from_utf8_lossy(k).into(), String::from_utf8_lossy(v).into()))
-                .collect()
-        })
-        .map_err(|e| e.0)
+        negotiate(r, 6, &Limits::default())
+            .map(|n| {
+                n.oack
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            String::from_utf8_lossy(k).into(),
+                            String::from_utf8_lossy(v).into(),
+                        )
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.0)
     }
 
     fn kv(a: &[(&str, &str)]) -> Vec<(String, String)> {
-        a.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        a.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -223,20 +250,59 @@ mod tests {
     #[test]
     fn t_opt_verdicts_match_tftpd_hpa() {
         use Mode::*;
-        assert_eq!(oack(&rrq(Octet, &[("tsize", "0")])), Ok(kv(&[("tsize", "6")])));
-        assert_eq!(oack(&rrq(Octet, &[("tsize", "5")])), Ok(kv(&[("tsize", "5")])));
-        assert_eq!(oack(&rrq(Netascii, &[("tsize", "0")])), Err("Unsupported option(s) requested"));
-        assert_eq!(oack(&rrq(Octet, &[("blksize", "7")])), Err("Unsupported option(s) requested"));
-        assert_eq!(oack(&rrq(Octet, &[("blksize", "70000")])), Ok(kv(&[("blksize", "65464")])));
-        assert_eq!(oack(&rrq(Octet, &[("blksize", "-1")])), Ok(kv(&[("blksize", "65464")])));
+        assert_eq!(
+            oack(&rrq(Octet, &[("tsize", "0")])),
+            Ok(kv(&[("tsize", "6")]))
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("tsize", "5")])),
+            Ok(kv(&[("tsize", "5")]))
+        );
+        assert_eq!(
+            oack(&rrq(Netascii, &[("tsize", "0")])),
+            Err("Unsupported option(s) requested")
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("blksize", "7")])),
+            Err("Unsupported option(s) requested")
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("blksize", "70000")])),
+            Ok(kv(&[("blksize", "65464")]))
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("blksize", "-1")])),
+            Ok(kv(&[("blksize", "65464")]))
+        );
         assert_eq!(oack(&rrq(Octet, &[("blksize", "abc")])), Ok(vec![]));
-        assert_eq!(oack(&rrq(Octet, &[("blksize2", "1000")])), Ok(kv(&[("blksize2", "512")])));
-        assert_eq!(oack(&rrq(Octet, &[("blksize2", "70000")])), Ok(kv(&[("blksize2", "65464")])));
-        assert_eq!(oack(&rrq(Octet, &[("timeout", "0")])), Err("Unsupported option(s) requested"));
-        assert_eq!(oack(&rrq(Octet, &[("timeout", "255")])), Ok(kv(&[("timeout", "255")])));
-        assert_eq!(oack(&rrq(Octet, &[("utimeout", "5000")])), Err("Unsupported option(s) requested"));
-        assert_eq!(oack(&rrq(Octet, &[("rollover", "65536")])), Err("Unsupported option(s) requested"));
-        assert_eq!(oack(&rrq(Octet, &[("rollover", "3")])), Ok(kv(&[("rollover", "3")])));
+        assert_eq!(
+            oack(&rrq(Octet, &[("blksize2", "1000")])),
+            Ok(kv(&[("blksize2", "512")]))
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("blksize2", "70000")])),
+            Ok(kv(&[("blksize2", "65464")]))
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("timeout", "0")])),
+            Err("Unsupported option(s) requested")
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("timeout", "255")])),
+            Ok(kv(&[("timeout", "255")]))
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("utimeout", "5000")])),
+            Err("Unsupported option(s) requested")
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("rollover", "65536")])),
+            Err("Unsupported option(s) requested")
+        );
+        assert_eq!(
+            oack(&rrq(Octet, &[("rollover", "3")])),
+            Ok(kv(&[("rollover", "3")]))
+        );
         assert_eq!(oack(&rrq(Octet, &[("foo", "1")])), Ok(vec![]));
         assert_eq!(
             oack(&rrq(Octet, &[("blksize", "600"), ("BLKSIZE", "700")])),
@@ -269,6 +335,9 @@ mod tests {
         assert_eq!(n.oack[0], (b"windowsize".to_vec(), b"2".to_vec()));
         let mut w = rrq(Mode::Octet, &[("windowsize", "8")]);
         w.direction = Direction::Write;
-        assert!(negotiate(&w, 0, &Limits::default()).unwrap().oack.is_empty());
+        assert!(negotiate(&w, 0, &Limits::default())
+            .unwrap()
+            .oack
+            .is_empty());
     }
 }

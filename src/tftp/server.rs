@@ -29,8 +29,8 @@ use super::fs::FileAccess;
 use super::options::{self, Limits};
 use super::remap::{self, Outcome, RemapTable};
 use super::transfer::{
-    FileSource, FinishWrite, MemSource, NetasciiSink, NetasciiSource, Params, PlainSink, Receiver, Sender, Source,
-    Step,
+    FileSource, FinishWrite, MemSource, NetasciiSink, NetasciiSource, Params, PlainSink, Receiver,
+    Sender, Source, Step,
 };
 use super::wire::{self, Direction, Mode, Packet};
 use crate::sys::syslog::{self, Level};
@@ -94,7 +94,13 @@ impl Cache {
         if !meta.is_file() || meta.size() > CACHE_FILE_MAX {
             return None;
         }
-        let key = (meta.dev(), meta.ino(), meta.size(), meta.mtime(), meta.mtime_nsec());
+        let key = (
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+        );
         self.tick += 1;
         if let Some((data, used)) = self.files.get_mut(&key) {
             *used = self.tick;
@@ -106,7 +112,11 @@ impl Cache {
             return None;
         }
         while self.total + meta.size() > CACHE_TOTAL_MAX {
-            let oldest = self.files.iter().min_by_key(|(_, (_, u))| *u).map(|(k, _)| *k)?;
+            let oldest = self
+                .files
+                .iter()
+                .min_by_key(|(_, (_, u))| *u)
+                .map(|(k, _)| *k)?;
             if let Some((d, _)) = self.files.remove(&oldest) {
                 self.total -= d.len() as u64;
             }
@@ -180,7 +190,13 @@ struct Transfer {
     deadline: Instant,
 }
 
-fn send_on(endpoint: &Endpoint, shared_sock: Option<&PktSocket>, buf: &[u8], peer: SocketAddrV4, local: Ipv4Addr) {
+fn send_on(
+    endpoint: &Endpoint,
+    shared_sock: Option<&PktSocket>,
+    buf: &[u8],
+    peer: SocketAddrV4,
+    local: Ipv4Addr,
+) {
     let r = match endpoint {
         Endpoint::Own(s) => s.send(buf).map(|_| ()),
         Endpoint::Shared => match shared_sock {
@@ -191,20 +207,30 @@ fn send_on(endpoint: &Endpoint, shared_sock: Option<&PktSocket>, buf: &[u8], pee
     if let Err(e) = r {
         // A vanished client (ECONNREFUSED from an ICMP error) ends nothing here: the retransmit timer does.
         if e.kind() != io::ErrorKind::ConnectionRefused {
-            syslog::log(Level::Warning, &format!("tftpd: write: {}", crate::sys::fsys::error_text(&e)));
+            syslog::log(
+                Level::Warning,
+                &format!("tftpd: write: {}", crate::sys::fsys::error_text(&e)),
+            );
         }
     }
 }
 
 fn log_nak(sh: &Shared, code: u16, msg: &str, peer: SocketAddrV4) {
     if sh.verbosity >= 2 {
-        syslog::log(Level::Info, &format!("sending NAK ({code}, {msg}) to {}", peer.ip()));
+        syslog::log(
+            Level::Info,
+            &format!("sending NAK ({code}, {msg}) to {}", peer.ip()),
+        );
     }
 }
 
 /// Creates the transfer socket: bound to the address the request was sent to,
 /// on an ephemeral port or one from `-R`, connected to the client (T-REQ-1).
-fn transfer_socket(local: Ipv4Addr, peer: SocketAddrV4, range: Option<(u16, u16)>) -> io::Result<UdpSocket> {
+fn transfer_socket(
+    local: Ipv4Addr,
+    peer: SocketAddrV4,
+    range: Option<(u16, u16)>,
+) -> io::Result<UdpSocket> {
     let sock = match range {
         None => UdpSocket::bind(SocketAddrV4::new(local, 0))?,
         Some((from, to)) => {
@@ -229,9 +255,16 @@ fn transfer_socket(local: Ipv4Addr, peer: SocketAddrV4, range: Option<(u16, u16)
 
 /// Turns a request into a running transfer, or answers it with an error.
 fn begin(sh: &Shared, job: Job, shared_sock: Option<&PktSocket>) -> Option<Transfer> {
-    let Job { packet, peer, local } = job;
+    let Job {
+        packet,
+        peer,
+        local,
+    } = job;
     if !sh.hosts.permits(DAEMON_NAME, *peer.ip()) {
-        syslog::log(Level::Warning, &format!("connection refused from {}", peer.ip()));
+        syslog::log(
+            Level::Warning,
+            &format!("connection refused from {}", peer.ip()),
+        );
         return None;
     }
     let endpoint = match shared_sock {
@@ -239,14 +272,23 @@ fn begin(sh: &Shared, job: Job, shared_sock: Option<&PktSocket>) -> Option<Trans
         None => match transfer_socket(local, peer, sh.port_range) {
             Ok(s) => Endpoint::Own(s),
             Err(e) => {
-                syslog::log(Level::Err, &format!("bind: {}", crate::sys::fsys::error_text(&e)));
+                syslog::log(
+                    Level::Err,
+                    &format!("bind: {}", crate::sys::fsys::error_text(&e)),
+                );
                 return None;
             }
         },
     };
     let nak = |code: u16, msg: &str| {
         log_nak(sh, code, msg, peer);
-        send_on(&endpoint, shared_sock, &wire::error_packet(code, msg), peer, local);
+        send_on(
+            &endpoint,
+            shared_sock,
+            &wire::error_packet(code, msg),
+            peer,
+            local,
+        );
     };
     let req = match wire::decode(&packet) {
         Ok(Packet::Request(r)) => r,
@@ -306,7 +348,11 @@ fn begin(sh: &Shared, job: Job, shared_sock: Option<&PktSocket>) -> Option<Trans
                     return None;
                 }
             };
-            let cached = sh.cache.lock().ok().and_then(|mut c| c.get_or_load(&mut file, &meta));
+            let cached = sh
+                .cache
+                .lock()
+                .ok()
+                .and_then(|mut c| c.get_or_load(&mut file, &meta));
             let raw: Box<dyn Source> = match cached {
                 Some(data) => Box::new(MemSource::new(data)),
                 None => Box::new(FileSource::new(file)),
@@ -340,7 +386,9 @@ fn begin(sh: &Shared, job: Job, shared_sock: Option<&PktSocket>) -> Option<Trans
             };
             let sink: Box<dyn FinishWrite> = match req.mode {
                 Mode::Octet => Box::new(PlainSink(io::BufWriter::new(file))),
-                Mode::Netascii => Box::new(NetasciiSink(super::netascii::Decoder::new(io::BufWriter::new(file)))),
+                Mode::Netascii => Box::new(NetasciiSink(super::netascii::Decoder::new(
+                    io::BufWriter::new(file),
+                ))),
             };
             let p = Params {
                 blksize: neg.blksize,
@@ -374,7 +422,12 @@ fn oack_bytes(opts: &[(Vec<u8>, Vec<u8>)]) -> Option<Vec<u8>> {
         return None;
     }
     let mut v = Vec::new();
-    wire::encode(&Packet::Oack { options: opts.to_vec() }, &mut v);
+    wire::encode(
+        &Packet::Oack {
+            options: opts.to_vec(),
+        },
+        &mut v,
+    );
     Some(v)
 }
 
@@ -393,7 +446,12 @@ fn log_request(sh: &Shared, req: &wire::Request, name: &[u8], peer: SocketAddrV4
             remap::log_safe(name)
         )
     } else {
-        format!("{} from {} filename {}\n", req.direction.name(), peer.ip(), orig)
+        format!(
+            "{} from {} filename {}\n",
+            req.direction.name(),
+            peer.ip(),
+            orig
+        )
     };
     syslog::log(Level::Notice, &msg);
 }
@@ -413,7 +471,13 @@ fn act(sh: &Shared, t: &mut Transfer, step: Step, shared_sock: Option<&PktSocket
         Step::Failed { reply, log } => {
             if let Some((code, msg)) = reply {
                 log_nak(sh, code, &msg, t.peer);
-                send_on(&t.endpoint, shared_sock, &wire::error_packet(code, &msg), t.peer, t.local);
+                send_on(
+                    &t.endpoint,
+                    shared_sock,
+                    &wire::error_packet(code, &msg),
+                    t.peer,
+                    t.local,
+                );
             }
             if let Some(l) = log {
                 syslog::log(Level::Warning, &l);
@@ -461,7 +525,12 @@ impl Worker {
         loop {
             let timeout_ms = match next_deadline {
                 None => -1,
-                Some(d) => d.saturating_duration_since(Instant::now()).as_millis().min(60_000) as i32 + 1,
+                Some(d) => {
+                    d.saturating_duration_since(Instant::now())
+                        .as_millis()
+                        .min(60_000) as i32
+                        + 1
+                }
             };
             if ep.wait(&mut ready, timeout_ms).is_err() {
                 continue;
@@ -484,7 +553,9 @@ impl Worker {
                     }
                     continue;
                 }
-                let Some(t) = self.transfers.get_mut(&token) else { continue };
+                let Some(t) = self.transfers.get_mut(&token) else {
+                    continue;
+                };
                 // One datagram per readiness: a lock-step client has at most one
                 // queued, and epoll (level-triggered) reports the socket again if more wait.
                 let mut alive = true;
@@ -579,7 +650,9 @@ impl Pool {
                 transfers: HashMap::new(),
                 next_token: WAKE,
             };
-            std::thread::Builder::new().name("tftp-worker".into()).spawn(move || w.run())?;
+            std::thread::Builder::new()
+                .name("tftp-worker".into())
+                .spawn(move || w.run())?;
             workers.push((tx, wa));
         }
         Ok(Pool { workers, next: 0 })
@@ -603,7 +676,11 @@ pub fn load_map(path: &std::path::Path) -> Result<RemapTable, Fatal> {
     let text = std::fs::read(path).map_err(|e| {
         fatal(
             config::EX_NOINPUT,
-            format!("Cannot open map file: {}: {}", path.display(), crate::sys::fsys::error_text(&e)),
+            format!(
+                "Cannot open map file: {}: {}",
+                path.display(),
+                crate::sys::fsys::error_text(&e)
+            ),
         )
     })?;
     remap::parse(&text).map_err(|errs| fatal(config::EX_CONFIG, errs.join("\n")))
@@ -619,7 +696,11 @@ fn reload_map(path: &std::path::Path, dir: &File, name: &[u8]) -> Result<RemapTa
         .map_err(|e| {
             fatal(
                 config::EX_NOINPUT,
-                format!("Cannot open map file: {}: {}", path.display(), crate::sys::fsys::error_text(&e)),
+                format!(
+                    "Cannot open map file: {}: {}",
+                    path.display(),
+                    crate::sys::fsys::error_text(&e)
+                ),
             )
         })?;
     remap::parse(&text).map_err(|errs| fatal(config::EX_CONFIG, errs.join("\n")))
@@ -635,8 +716,12 @@ fn parse_address(a: Option<&str>) -> Result<SocketAddrV4, Fatal> {
     let port: u16 = if port.is_empty() || port == "tftp" {
         69
     } else {
-        port.parse()
-            .map_err(|_| fatal(config::EX_NOINPUT, format!("cannot resolve local bind port: {port}")))?
+        port.parse().map_err(|_| {
+            fatal(
+                config::EX_NOINPUT,
+                format!("cannot resolve local bind port: {port}"),
+            )
+        })?
     };
     let ip = if host.is_empty() {
         Ipv4Addr::UNSPECIFIED
@@ -652,7 +737,12 @@ fn parse_address(a: Option<&str>) -> Result<SocketAddrV4, Fatal> {
                     _ => None,
                 })
             })
-            .ok_or_else(|| fatal(config::EX_NOINPUT, format!("cannot resolve local bind address: {host}")))?
+            .ok_or_else(|| {
+                fatal(
+                    config::EX_NOINPUT,
+                    format!("cannot resolve local bind address: {host}"),
+                )
+            })?
     };
     Ok(SocketAddrV4::new(ip, port))
 }
@@ -674,8 +764,12 @@ pub struct Prepared {
 pub fn prepare(cfg: Config) -> Result<Prepared, Fatal> {
     let root_dir = if cfg.secure {
         let d = cfg.dirs.first().cloned().unwrap_or_default();
-        std::fs::read_dir(&d)
-            .map_err(|e| fatal(config::EX_NOINPUT, format!("{}: {}", d.display(), crate::sys::fsys::error_text(&e))))?;
+        std::fs::read_dir(&d).map_err(|e| {
+            fatal(
+                config::EX_NOINPUT,
+                format!("{}: {}", d.display(), crate::sys::fsys::error_text(&e)),
+            )
+        })?;
         Some(std::fs::canonicalize(&d).unwrap_or(d))
     } else {
         None
@@ -686,7 +780,12 @@ pub fn prepare(cfg: Config) -> Result<Prepared, Fatal> {
     };
     let account = match crate::sys::privilege::lookup_user(&cfg.user) {
         Ok(Some(a)) => Some(a),
-        Ok(None) => return Err(fatal(config::EX_NOUSER, format!("no user {}: Success", cfg.user))),
+        Ok(None) => {
+            return Err(fatal(
+                config::EX_NOUSER,
+                format!("no user {}: Success", cfg.user),
+            ))
+        }
         Err(e) => {
             return Err(fatal(
                 config::EX_NOUSER,
@@ -717,21 +816,31 @@ pub fn prepare(cfg: Config) -> Result<Prepared, Fatal> {
 /// gone. Returns true if the process is now chrooted. Run as non-root (tests,
 /// a user's own server) nothing can be dropped, and the root stays a
 /// directory that openat2 resolves beneath.
-fn drop_privileges(root_dir: Option<&std::path::Path>, account: Option<&crate::sys::privilege::Account>) -> Result<bool, Fatal> {
+fn drop_privileges(
+    root_dir: Option<&std::path::Path>,
+    account: Option<&crate::sys::privilege::Account>,
+) -> Result<bool, Fatal> {
     if !nix::unistd::geteuid().is_root() {
         return Ok(false);
     }
     let mut chrooted = false;
     if let Some(dir) = root_dir {
-        crate::sys::privilege::chroot(dir)
-            .map_err(|e| fatal(config::EX_OSERR, format!("chroot: {}", crate::sys::fsys::error_text(&e))))?;
+        crate::sys::privilege::chroot(dir).map_err(|e| {
+            fatal(
+                config::EX_OSERR,
+                format!("chroot: {}", crate::sys::fsys::error_text(&e)),
+            )
+        })?;
         chrooted = true;
     }
     if let Some(a) = account {
         crate::sys::privilege::drop_to(a.uid, a.gid, &[]).map_err(|e| {
             fatal(
                 config::EX_OSERR,
-                format!("cannot drop privileges: {}", crate::sys::fsys::error_text(&e)),
+                format!(
+                    "cannot drop privileges: {}",
+                    crate::sys::fsys::error_text(&e)
+                ),
             )
         })?;
         if a.uid != 0 {
@@ -753,12 +862,16 @@ fn build_shared(
     let access = match root {
         Some(f) => FileAccess::secure(f, cfg.permissive, cfg.create),
         None => FileAccess::plain(
-            cfg.dirs.iter().map(|d| d.as_os_str().as_encoded_bytes().to_vec()).collect(),
+            cfg.dirs
+                .iter()
+                .map(|d| d.as_os_str().as_encoded_bytes().to_vec())
+                .collect(),
             cfg.permissive,
             cfg.create,
         ),
     };
-    let (done_tx, done_rx) = UnixDatagram::pair().map_err(|e| fatal(config::EX_OSERR, format!("socket: {e}")))?;
+    let (done_tx, done_rx) =
+        UnixDatagram::pair().map_err(|e| fatal(config::EX_OSERR, format!("socket: {e}")))?;
     let _ = done_tx.set_nonblocking(true);
     let _ = done_rx.set_nonblocking(true);
     let sh = Shared {
@@ -783,7 +896,10 @@ fn build_shared(
 
 /// Number of worker threads: enough that one busy disk read never idles the rest.
 fn pool_size() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8)
 }
 
 /// Points fds 1 and 2 at /dev/null (inetd passes the socket on all three, T-INETD-1).
@@ -823,12 +939,16 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         let sock = PktSocket::bind(addr).map_err(|e| {
             fatal(
                 config::EX_OSERR,
-                format!("cannot bind to local socket: {}", crate::sys::fsys::error_text(&e)),
+                format!(
+                    "cannot bind to local socket: {}",
+                    crate::sys::fsys::error_text(&e)
+                ),
             )
         })?;
         if !cfg.foreground {
             readiness = Some(
-                crate::sys::daemon::detach().map_err(|e| fatal(config::EX_OSERR, format!("cannot daemonize: {e}")))?,
+                crate::sys::daemon::detach()
+                    .map_err(|e| fatal(config::EX_OSERR, format!("cannot daemonize: {e}")))?,
             );
         }
         if let Some(pf) = &cfg.pidfile {
@@ -858,21 +978,36 @@ pub fn serve(prepared: Prepared) -> Result<i32, Fatal> {
         }
         // SAFETY: under inetd `wait = yes` fd 0 is the service's UDP socket (T-INETD-1)
         // and nothing else in this process uses it.
-        let sock = unsafe { PktSocket::from_raw(0) }
-            .map_err(|e| fatal(config::EX_IOERR, format!("recvfrom: {}", crate::sys::fsys::error_text(&e))))?;
+        let sock = unsafe { PktSocket::from_raw(0) }.map_err(|e| {
+            fatal(
+                config::EX_IOERR,
+                format!("recvfrom: {}", crate::sys::fsys::error_text(&e)),
+            )
+        })?;
         redirect_out_err();
         sock
     };
     let _ = listener.set_pmtudisc_dont();
     // /dev/null is opened before chroot: the detached server points its stdio at it once ready.
-    let devnull = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").ok();
+    let devnull = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .ok();
     // The root's descriptor is opened before chroot; after it, `/` is the same directory.
     let chrooted = drop_privileges(root_dir.as_deref(), account.as_ref())?;
     let root = match &root_dir {
         Some(d) => {
-            let path = if chrooted { std::path::Path::new("/") } else { d.as_path() };
+            let path = if chrooted {
+                std::path::Path::new("/")
+            } else {
+                d.as_path()
+            };
             Some(File::open(path).map_err(|e| {
-                fatal(config::EX_NOINPUT, format!("{}: {}", d.display(), crate::sys::fsys::error_text(&e)))
+                fatal(
+                    config::EX_NOINPUT,
+                    format!("{}: {}", d.display(), crate::sys::fsys::error_text(&e)),
+                )
             })?)
         }
         None => None,
@@ -923,8 +1058,8 @@ fn serve_split(
     new_sigs: impl Fn() -> Result<crate::sys::signals::SignalPipe, Fatal>,
 ) -> Result<i32, Fatal> {
     use crate::sys::process::{fork_single_threaded, ignore_sigchld, Forked};
-    let (mut feed, take) =
-        std::os::unix::net::UnixStream::pair().map_err(|e| fatal(config::EX_OSERR, format!("socket: {e}")))?;
+    let (mut feed, take) = std::os::unix::net::UnixStream::pair()
+        .map_err(|e| fatal(config::EX_OSERR, format!("socket: {e}")))?;
     let _ = ignore_sigchld();
     match fork_single_threaded().map_err(|e| fatal(config::EX_OSERR, format!("fork: {e}")))? {
         Forked::Child => {
@@ -937,15 +1072,23 @@ fn serve_split(
         Forked::Parent { child } => {
             drop(take);
             let sigs = new_sigs()?;
-            Ok(listen_loop(cfg, sh, &listener, &sigs, Some(child), |job| {
-                match io::Write::write_all(&mut feed, &encode_job(&job)) {
+            Ok(listen_loop(
+                cfg,
+                sh,
+                &listener,
+                &sigs,
+                Some(child),
+                |job| match io::Write::write_all(&mut feed, &encode_job(&job)) {
                     Ok(()) => true,
                     Err(e) => {
-                        syslog::log(Level::Err, &format!("fork: {}", crate::sys::fsys::error_text(&e)));
+                        syslog::log(
+                            Level::Err,
+                            &format!("fork: {}", crate::sys::fsys::error_text(&e)),
+                        );
                         false
                     }
-                }
-            }))
+                },
+            ))
         }
     }
 }
@@ -1061,7 +1204,12 @@ fn reply_address(r: &crate::sys::udp::Received) -> Ipv4Addr {
 /// What a signal means (T-INETD-3): true to exit now. In standalone mode
 /// SIGHUP re-reads the map file where requests are remapped: in the
 /// transfer process if there is one, else here.
-fn handle_signals(cfg: &Config, sh: &Shared, sigs: &crate::sys::signals::SignalPipe, child: Option<u32>) -> bool {
+fn handle_signals(
+    cfg: &Config,
+    sh: &Shared,
+    sigs: &crate::sys::signals::SignalPipe,
+    child: Option<u32>,
+) -> bool {
     for s in sigs.drain() {
         if s == crate::sys::signals::SIGHUP && cfg.standalone {
             match child {
@@ -1096,7 +1244,8 @@ fn listen_loop(
         } else {
             // With `-t 0` this still looks once, so the request that woke us is served.
             let left = linger.saturating_sub(last.elapsed());
-            PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::NONE)
+            PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
+                .unwrap_or(PollTimeout::NONE)
         };
         let (lr, sr) = {
             let mut fds = [
@@ -1136,9 +1285,14 @@ fn listen_loop(
                         return config::EX_OSERR;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    syslog::log(Level::Err, &format!("recvfrom: {}", crate::sys::fsys::error_text(&e)));
+                    syslog::log(
+                        Level::Err,
+                        &format!("recvfrom: {}", crate::sys::fsys::error_text(&e)),
+                    );
                     return config::EX_IOERR;
                 }
             }
@@ -1162,14 +1316,20 @@ fn single_port_loop(
     let mut transfers: HashMap<SocketAddrV4, Transfer> = HashMap::new();
     loop {
         let now = Instant::now();
-        let mut wait = transfers.values().map(|t| t.deadline.saturating_duration_since(now)).min();
+        let mut wait = transfers
+            .values()
+            .map(|t| t.deadline.saturating_duration_since(now))
+            .min();
         if !cfg.standalone && transfers.is_empty() {
             // With `-t 0` this still looks once, so the request that woke us is served.
             let left = linger.saturating_sub(last.elapsed());
             wait = Some(wait.map_or(left, |w| w.min(left)));
         }
         let timeout = wait
-            .map(|d| PollTimeout::try_from(d.as_micros().div_ceil(1000).min(60_000) as i32).unwrap_or(PollTimeout::NONE))
+            .map(|d| {
+                PollTimeout::try_from(d.as_micros().div_ceil(1000).min(60_000) as i32)
+                    .unwrap_or(PollTimeout::NONE)
+            })
             .unwrap_or(PollTimeout::NONE);
         let (lr, sr) = {
             let mut fds = [
@@ -1220,7 +1380,11 @@ fn single_port_loop(
             }
         }
         let now = Instant::now();
-        let due: Vec<SocketAddrV4> = transfers.iter().filter(|(_, t)| now >= t.deadline).map(|(k, _)| *k).collect();
+        let due: Vec<SocketAddrV4> = transfers
+            .iter()
+            .filter(|(_, t)| now >= t.deadline)
+            .map(|(k, _)| *k)
+            .collect();
         for k in due {
             if let Some(t) = transfers.get_mut(&k) {
                 let step = t.machine.on_timeout();

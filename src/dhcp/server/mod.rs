@@ -7,6 +7,8 @@
 pub mod binding;
 pub mod engine;
 pub mod optenc;
+pub mod runtime;
+pub mod start;
 
 pub use binding::{Binding, State};
 pub use engine::{decide, Decision, Incoming, LeaseView, LogLine};
