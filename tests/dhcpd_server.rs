@@ -1,0 +1,280 @@
+//! Our dhcpd serving real clients (udhcpc, dhclient) in namespaces this
+//! module creates, with the seed configuration; the lease file it writes
+//! is checked by the real ISC dhcpd (`-T`).
+
+use crate::harness::peers::{self, parse_env};
+use crate::harness::*;
+use crate::require;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+fn etc(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("etc").join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+struct Lab {
+    dir: ScratchDir,
+    srv: Netns,
+    cli: Netns,
+    sif: String,
+    cif: String,
+    sink: SyslogSink,
+    conf: PathBuf,
+    leases: PathBuf,
+}
+
+impl Lab {
+    fn new(prefix: &str, extra_conf: &str) -> Lab {
+        let dir = ScratchDir::new(prefix).unwrap();
+        let srv = Netns::new("dsrv").expect("server namespace");
+        let cli = Netns::new("dcli").expect("client namespace");
+        let (sif, cif) = (unique_name("vs"), unique_name("vc"));
+        veth(&srv, &sif, "192.168.0.1/24", &cli, &cif, "").expect("veth");
+        let sink = SyslogSink::new().unwrap();
+        let conf = dir.path().join("dhcpd.conf");
+        std::fs::write(&conf, format!("{}\n{extra_conf}", etc("dhcpd.conf"))).unwrap();
+        let leases = dir.path().join("dhcpd.leases");
+        std::fs::write(&leases, "").unwrap();
+        Lab {
+            dir,
+            srv,
+            cli,
+            sif,
+            cif,
+            sink,
+            conf,
+            leases,
+        }
+    }
+
+    /// Starts our dhcpd in the foreground and waits for its interface lines.
+    fn start(&self) -> Daemon {
+        let a = |p: &Path| p.display().to_string();
+        let mut d = Daemon::spawn(
+            "dhcpd",
+            Some(&self.srv),
+            Some(&self.sink),
+            &a(&ours("dhcpd")),
+            &[
+                "-d".into(),
+                "-cf".into(),
+                a(&self.conf),
+                "-lf".into(),
+                a(&self.leases),
+                "-pf".into(),
+                a(&self.dir.path().join("dhcpd.pid")),
+                self.sif.clone(),
+            ],
+        )
+        .unwrap();
+        let listening = format!("dhcpd: Listening on LPF/{}/", self.sif);
+        let count = || {
+            self.sink
+                .lines()
+                .iter()
+                .filter(|l| l.starts_with(&listening))
+                .count()
+        };
+        let before = count();
+        let up = wait_until(READY, || count() > before).then_some(());
+        assert!(
+            up.is_some(),
+            "our dhcpd did not start: {:?} {:?} {}",
+            d.try_status(),
+            self.sink.lines(),
+            d.stderr()
+        );
+        d
+    }
+
+    fn stop(&self, mut d: Daemon) {
+        d.signal(libc::SIGTERM).unwrap();
+        let st = d.wait_exit(READY);
+        assert!(
+            st.is_some_and(|s| s.success()),
+            "dhcpd did not exit cleanly on SIGTERM: {st:?} {}",
+            d.stderr()
+        );
+    }
+
+    /// One udhcpc run; the BOUND environment.
+    fn udhcpc(&self, tag: &str) -> std::collections::BTreeMap<String, String> {
+        let out = self.dir.path().join(format!("bound-{tag}.env"));
+        let script = peers::udhcpc_script(self.dir.path(), &out).unwrap();
+        let client = self
+            .cli
+            .cmd(peers::UDHCPC)
+            .args([
+                "-f", "-q", "-n", "-t", "5", "-T", "3", "-i", &self.cif, "-s",
+            ])
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            client.status.success(),
+            "udhcpc failed: {} / log: {:?}",
+            String::from_utf8_lossy(&client.stderr),
+            self.sink.lines()
+        );
+        parse_env(&std::fs::read_to_string(&out).unwrap())
+    }
+
+    fn set_client_mac(&self, mac: &str) {
+        self.cli
+            .ip(&["link", "set", "dev", &self.cif, "address", mac])
+            .unwrap();
+    }
+}
+
+fn blocker() -> Option<String> {
+    peers::blocker(&[peers::UDHCPC, peers::ISC_DHCPD])
+}
+
+/// udhcpc gets the seed's lease (routers, DNS, broadcast, lease time,
+/// siaddr, file), the ACK is logged in ISC's words after the lease is on
+/// disk, a second client gets another address, and the real ISC dhcpd
+/// accepts the lease file we wrote (`dhcpd -T`, D-L-2).
+#[test]
+fn udhcpc_gets_the_seed_lease_and_isc_accepts_our_lease_file() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let lab = Lab::new("d6a", "");
+    lab.set_client_mac("02:00:00:00:06:01");
+    let d = lab.start();
+    let env = lab.udhcpc("one");
+    let ip: Ipv4Addr = env["ip"].parse().unwrap();
+    assert!(
+        (128..=220).contains(&ip.octets()[3]) && ip.octets()[..3] == [192, 168, 0],
+        "{ip}"
+    );
+    assert_eq!(env["siaddr"], "192.168.0.1", "next-server");
+    assert_eq!(env["boot_file"], "pxelinux.0", "filename");
+    assert_eq!(env["router"], "192.168.0.1");
+    assert_eq!(env["dns"], "192.168.0.1");
+    assert_eq!(env["lease"], "1800");
+    assert_eq!(env["subnet"], "255.255.255.0");
+    assert_eq!(env["broadcast"], "192.168.0.255");
+    assert_eq!(env["serverid"], "192.168.0.1");
+    let ack = format!("DHCPACK on {ip} to 02:00:00:00:06:01 via {}", lab.sif);
+    assert!(
+        lab.sink.wait_for_msg(READY, &ack).is_some(),
+        "no ACK logged: {:?}",
+        lab.sink.lines()
+    );
+    let offer = format!("DHCPOFFER on {ip} to 02:00:00:00:06:01 via {}", lab.sif);
+    assert!(lab.sink.lines().iter().any(|l| l.contains(&offer)));
+    let text = std::fs::read_to_string(&lab.leases).unwrap();
+    assert!(text.contains(&format!("lease {ip} {{")), "{text}");
+
+    lab.set_client_mac("02:00:00:00:06:02");
+    let env2 = lab.udhcpc("two");
+    assert_ne!(env2["ip"], env["ip"], "two clients, two addresses");
+    lab.stop(d);
+
+    let check = std::process::Command::new(peers::ISC_DHCPD)
+        .args(["-4", "-T", "-cf"])
+        .arg(&lab.conf)
+        .arg("-lf")
+        .arg(&lab.leases)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "ISC dhcpd -T refused our lease file: {}\n{}",
+        String::from_utf8_lossy(&check.stderr),
+        std::fs::read_to_string(&lab.leases).unwrap_or_default()
+    );
+    assert!(
+        lab.dir.path().join("dhcpd.leases~").exists(),
+        "D-L-5 backup"
+    );
+}
+
+/// A host declaration's fixed address, and a client keeps its dynamic
+/// address across a restart (the lease file is replayed at start).
+#[test]
+fn host_gets_fixed_address_and_a_client_keeps_its_address_across_restart() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let lab = Lab::new(
+        "d6b",
+        "host fixed1 { hardware ethernet 02:00:00:00:06:99; fixed-address 192.168.0.50; }\n",
+    );
+    lab.set_client_mac("02:00:00:00:06:99");
+    let d = lab.start();
+    assert_eq!(lab.udhcpc("fixed")["ip"], "192.168.0.50");
+    lab.set_client_mac("02:00:00:00:06:03");
+    let first = lab.udhcpc("dyn")["ip"].clone();
+    lab.stop(d);
+    let d = lab.start();
+    assert!(
+        lab.sink
+            .lines()
+            .iter()
+            .any(|l| l.contains("Wrote 1 leases to leases file.")),
+        "{:?}",
+        lab.sink.lines()
+    );
+    // Another client first, so a fresh allocation would not pick `first`.
+    lab.set_client_mac("02:00:00:00:06:04");
+    let other = lab.udhcpc("other")["ip"].clone();
+    assert_ne!(other, first);
+    lab.set_client_mac("02:00:00:00:06:03");
+    assert_eq!(lab.udhcpc("again")["ip"], first);
+    lab.stop(d);
+}
+
+/// dhclient (ISC's client) gets a lease with the boot fields.
+#[test]
+fn dhclient_gets_the_seed_lease() {
+    let b = peers::blocker(&[peers::DHCLIENT]);
+    require!(b.is_none(), "{}", b.unwrap_or_default());
+    let lab = Lab::new("d6c", "");
+    let d = lab.start();
+    let out = lab.dir.path().join("dhclient.env");
+    let script = peers::dhclient_script(lab.dir.path(), &out).unwrap();
+    let a = |p: &Path| p.display().to_string();
+    let client = lab
+        .cli
+        .cmd(peers::DHCLIENT)
+        .args([
+            "-1".to_string(),
+            "-d".into(),
+            "-sf".into(),
+            a(&script),
+            "-lf".into(),
+            a(&lab.dir.path().join("dhclient.leases")),
+            "-pf".into(),
+            a(&lab.dir.path().join("dhclient.pid")),
+            lab.cif.clone(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut client = scopeguard(client);
+    let got = wait_until(READY, || out.exists());
+    let _ = client.0.kill();
+    let _ = client.0.wait();
+    assert!(got, "dhclient got no lease: {:?}", lab.sink.lines());
+    let env = parse_env(&std::fs::read_to_string(&out).unwrap());
+    assert!(env["ip"].starts_with("192.168.0."), "{env:?}");
+    assert_eq!(env["filename"], "pxelinux.0");
+    assert_eq!(env["next_server"], "192.168.0.1");
+    assert_eq!(env["serverid"], "192.168.0.1");
+    assert_eq!(env["router"], "192.168.0.1");
+    lab.stop(d);
+}
+
+/// Kills the child on drop, so a failed assertion leaves no client behind.
+struct Guard(std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn scopeguard(c: std::process::Child) -> Guard {
+    Guard(c)
+}
