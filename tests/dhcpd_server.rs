@@ -22,10 +22,15 @@ struct Lab {
     sink: SyslogSink,
     conf: PathBuf,
     leases: PathBuf,
+    flags: Vec<String>,
 }
 
 impl Lab {
     fn new(prefix: &str, extra_conf: &str) -> Lab {
+        Lab::with_conf(prefix, &format!("{}\n{extra_conf}", etc("dhcpd.conf")), &[])
+    }
+
+    fn with_conf(prefix: &str, conf_text: &str, flags: &[&str]) -> Lab {
         let dir = ScratchDir::new(prefix).unwrap();
         let srv = Netns::new("dsrv").expect("server namespace");
         let cli = Netns::new("dcli").expect("client namespace");
@@ -33,7 +38,7 @@ impl Lab {
         veth(&srv, &sif, "192.168.0.1/24", &cli, &cif, "").expect("veth");
         let sink = SyslogSink::new().unwrap();
         let conf = dir.path().join("dhcpd.conf");
-        std::fs::write(&conf, format!("{}\n{extra_conf}", etc("dhcpd.conf"))).unwrap();
+        std::fs::write(&conf, conf_text).unwrap();
         let leases = dir.path().join("dhcpd.leases");
         std::fs::write(&leases, "").unwrap();
         Lab {
@@ -45,29 +50,36 @@ impl Lab {
             sink,
             conf,
             leases,
+            flags: flags.iter().map(|f| f.to_string()).collect(),
         }
     }
 
-    /// Starts our dhcpd in the foreground and waits for its interface lines.
-    fn start(&self) -> Daemon {
+    fn spawn(&self) -> Daemon {
         let a = |p: &Path| p.display().to_string();
-        let mut d = Daemon::spawn(
+        let mut args = self.flags.clone();
+        args.extend([
+            "-d".into(),
+            "-cf".into(),
+            a(&self.conf),
+            "-lf".into(),
+            a(&self.leases),
+            "-pf".into(),
+            a(&self.dir.path().join("dhcpd.pid")),
+            self.sif.clone(),
+        ]);
+        Daemon::spawn(
             "dhcpd",
             Some(&self.srv),
             Some(&self.sink),
             &a(&ours("dhcpd")),
-            &[
-                "-d".into(),
-                "-cf".into(),
-                a(&self.conf),
-                "-lf".into(),
-                a(&self.leases),
-                "-pf".into(),
-                a(&self.dir.path().join("dhcpd.pid")),
-                self.sif.clone(),
-            ],
+            &args,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Starts our dhcpd in the foreground and waits for its interface lines.
+    fn start(&self) -> Daemon {
+        let mut d = self.spawn();
         let listening = format!("dhcpd: Listening on LPF/{}/", self.sif);
         let count = || {
             self.sink
@@ -277,4 +289,97 @@ impl Drop for Guard {
 
 fn scopeguard(c: std::process::Child) -> Guard {
     Guard(c)
+}
+
+/// A lease file whose last record was cut short (a crash mid-write) is
+/// read up to the damage with a warning; the server starts, keeps the
+/// intact leases, and the rewritten file is clean for ISC dhcpd (D-L-4).
+#[test]
+fn a_truncated_last_record_is_recovered_with_a_warning() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let lab = Lab::new("d6d", "");
+    lab.set_client_mac("02:00:00:00:06:05");
+    let d = lab.start();
+    let first = lab.udhcpc("a")["ip"].clone();
+    lab.set_client_mac("02:00:00:00:06:06");
+    let second = lab.udhcpc("b")["ip"].clone();
+    lab.stop(d);
+    let text = std::fs::read_to_string(&lab.leases).unwrap();
+    let cut = text
+        .rfind(&format!("lease {second} {{"))
+        .expect("second lease written");
+    std::fs::write(&lab.leases, &text[..cut + 30]).unwrap();
+    let d = lab.start();
+    assert!(
+        lab.sink
+            .lines()
+            .iter()
+            .any(|l| l.contains("damaged records skipped")),
+        "{:?}",
+        lab.sink.lines()
+    );
+    lab.set_client_mac("02:00:00:00:06:05");
+    assert_eq!(lab.udhcpc("a2")["ip"], first);
+    lab.stop(d);
+    let check = std::process::Command::new(peers::ISC_DHCPD)
+        .args(["-4", "-T", "-cf"])
+        .arg(&lab.conf)
+        .arg("-lf")
+        .arg(&lab.leases)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+const FAILOVER_CONF: &str = r#"
+ddns-update-style none;
+next-server 192.168.0.1;
+filename "pxelinux.0";
+failover peer "fo" {
+  primary;
+  address 192.168.0.1;
+  port 647;
+  peer address 192.168.0.2;
+  peer port 647;
+  max-response-delay 60;
+  max-unacked-updates 10;
+  mclt 3600;
+  split 128;
+  load balance max seconds 3;
+}
+subnet 192.168.0.0 netmask 255.255.255.0 {
+  option routers 192.168.0.1;
+  pool {
+    failover peer "fo";
+    deny dynamic bootp clients;
+    range 192.168.0.128 192.168.0.140;
+  }
+}
+"#;
+
+/// A pool under a failover peer is refused at start (exit 1, the reason in
+/// syslog) unless `--serve-failover-pools` is given; then it is served.
+#[test]
+fn a_failover_pool_is_refused_without_the_override_and_served_with_it() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let lab = Lab::with_conf("d6e", FAILOVER_CONF, &[]);
+    let mut d = lab.spawn();
+    let st = d.wait_exit(READY);
+    assert_eq!(st.and_then(|s| s.code()), Some(1), "{}", d.stderr());
+    assert!(
+        lab.sink.lines().iter().any(|l| l.contains(
+            "Refusing to serve pool 192.168.0.128 - 192.168.0.140 under failover peer \"fo\""
+        )),
+        "{:?}",
+        lab.sink.lines()
+    );
+    let lab = Lab::with_conf("d6f", FAILOVER_CONF, &["--serve-failover-pools"]);
+    let d = lab.start();
+    let env = lab.udhcpc("fo");
+    assert!(env["ip"].starts_with("192.168.0.1"), "{env:?}");
+    lab.stop(d);
 }

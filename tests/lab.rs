@@ -9,7 +9,10 @@ use std::time::Duration;
 fn lab_config(firmware: Firmware, xinetd: Impl, tftpd: Impl) -> LabConfig {
     LabConfig {
         firmware,
-        our_bin_dir: ours("in.tftpd").parent().map(|p| p.to_path_buf()).unwrap_or_default(),
+        our_bin_dir: ours("in.tftpd")
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default(),
         timeout: Duration::from_secs(400),
         dhcpd: Impl::Real,
         xinetd,
@@ -56,7 +59,10 @@ fn assert_components(report: &boot::LabReport, xinetd: Impl, tftpd: Impl) {
     let comp: std::collections::BTreeMap<_, _> = report.components.iter().cloned().collect();
     assert!(comp["dhcpd"].starts_with("ISC dhcpd"), "{comp:?}");
     let is = |name: &str, imp: Impl, real: &str| match imp {
-        Impl::Ours => comp[name].starts_with("pxesuite (") && comp[name].contains(&format!("/{name} ")) || comp[name].ends_with(&format!("/{name})")),
+        Impl::Ours => {
+            comp[name].starts_with("pxesuite (") && comp[name].contains(&format!("/{name} "))
+                || comp[name].ends_with(&format!("/{name})"))
+        }
         Impl::Real => comp[name].starts_with(real),
     };
     assert!(is("xinetd", xinetd, "xinetd 2.3"), "{comp:?}");

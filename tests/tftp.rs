@@ -1003,9 +1003,16 @@ fn t_req_1_hosts_deny_refuses_like_tftpd_hpa() {
         let got = lab.in_client(move || {
             let s = UdpSocket::bind("192.168.0.50:0").unwrap();
             s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            s.send_to(&rrq(b"pxelinux.0", "octet", &[]), SocketAddrV4::new(server, 69)).unwrap();
+            s.send_to(
+                &rrq(b"pxelinux.0", "octet", &[]),
+                SocketAddrV4::new(server, 69),
+            )
+            .unwrap();
             let mut buf = [0u8; 600];
-            let r = s.recv_from(&mut buf).ok().map(|(n, f)| (buf[..n].to_vec(), f));
+            let r = s
+                .recv_from(&mut buf)
+                .ok()
+                .map(|(n, f)| (buf[..n].to_vec(), f));
             if let Some((_, f)) = &r {
                 let _ = s.send_to(b"\x00\x05\x00\x00done\x00", f);
             }
@@ -1720,14 +1727,26 @@ fn vanished_clients_never_stall_the_others() {
         (0..50)
             .map(|_| {
                 let s = UdpSocket::bind("0.0.0.0:0").unwrap();
-                s.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69").unwrap();
+                s.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69")
+                    .unwrap();
                 s
             })
             .collect::<Vec<_>>()
     });
     let got = lab.dir.path().join("got");
-    let r = lab.cli.cmd(peers::CURL).args(["-sS", "--max-time", "30", "-o"]).arg(&got).arg("tftp://192.168.0.1/pxelinux.0").output().unwrap();
-    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    let r = lab
+        .cli
+        .cmd(peers::CURL)
+        .args(["-sS", "--max-time", "30", "-o"])
+        .arg(&got)
+        .arg("tftp://192.168.0.1/pxelinux.0")
+        .output()
+        .unwrap();
+    assert!(
+        r.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     assert!(std::fs::read(&got).unwrap() == boot);
     drop(held);
 }
@@ -1747,7 +1766,8 @@ fn garbage_never_stops_the_server() {
         // A transfer whose port also receives garbage.
         let t = UdpSocket::bind("0.0.0.0:0").unwrap();
         t.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        t.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69").unwrap();
+        t.send_to(&rrq(b"pxelinux.0", "octet", &[]), "192.168.0.1:69")
+            .unwrap();
         let mut buf = [0u8; 600];
         let (_, tid) = t.recv_from(&mut buf).unwrap();
         let s = UdpSocket::bind("0.0.0.0:0").unwrap();
@@ -1765,7 +1785,11 @@ fn garbage_never_stops_the_server() {
                 p[0] = 0;
                 p[1] = (next() % 8) as u8;
             }
-            let dest = if i % 3 == 0 { tid } else { "192.168.0.1:69".parse().unwrap() };
+            let dest = if i % 3 == 0 {
+                tid
+            } else {
+                "192.168.0.1:69".parse().unwrap()
+            };
             let _ = s.send_to(&p, dest);
         }
     });
@@ -1778,7 +1802,11 @@ fn garbage_never_stops_the_server() {
         .arg("tftp://192.168.0.1/pxelinux.0")
         .output()
         .unwrap();
-    assert!(r.status.success(), "curl: {}", String::from_utf8_lossy(&r.stderr));
+    assert!(
+        r.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     assert!(std::fs::read(&got).unwrap() == boot);
     assert!(d.try_status().is_none(), "the server exited");
 }

@@ -32,6 +32,7 @@ struct Args {
     port: Option<String>,
     foreground: bool,
     debug: bool,
+    serve_failover_pools: bool,
     interfaces: Vec<String>,
 }
 
@@ -56,6 +57,7 @@ fn parse_args(argv: &[String]) -> Parsed {
             "--version" => return Parsed::Version,
             "-d" => a.debug = true,
             "-f" => a.foreground = true,
+            "--serve-failover-pools" => a.serve_failover_pools = true,
             "-4" | "--no-pid" => {}
             "-cf" | "-lf" | "-pf" | "-p" | "-s" | "-tf" | "-play" | "-user" | "-group"
             | "-chroot" => {
@@ -209,6 +211,7 @@ fn main() {
         debug: args.debug,
         quiet: args.quiet,
         interfaces: args.interfaces.clone(),
+        serve_failover_pools: args.serve_failover_pools,
     };
     std::process::exit(start::run(&opts, loaded.model));
 }

@@ -6,7 +6,7 @@
 use super::binding::Binding;
 use super::engine::LeaseView;
 use super::runtime::{self, Listener, Shared};
-use crate::dhcp::conf::model::Config;
+use crate::dhcp::conf::model::{Config, ParamValue};
 use crate::dhcp::conf::report;
 use crate::dhcp::leases::{self, store};
 use crate::sys::packet::{self, PacketSocket};
@@ -30,6 +30,9 @@ pub struct Options {
     pub debug: bool,
     pub quiet: bool,
     pub interfaces: Vec<String>,
+    /// Serve pools under a `failover peer` although pxesuite does not
+    /// speak the failover protocol.
+    pub serve_failover_pools: bool,
 }
 
 fn info(s: &str) {
@@ -73,8 +76,41 @@ fn server_port(opts: &Options) -> Result<u16, String> {
     }
 }
 
+/// Pools under a `failover peer`, named for the refusal: `peer (range)`.
+pub fn failover_pools(model: &Config) -> Vec<String> {
+    model
+        .pools
+        .iter()
+        .filter_map(|p| {
+            let peer = p.failover_peer.as_ref()?;
+            let range = p
+                .ranges
+                .first()
+                .map(|r| format!("{} - {}", r.low, r.high))
+                .unwrap_or_default();
+            Some(format!("pool {range} under failover peer \"{peer}\""))
+        })
+        .collect()
+}
+
 pub fn run(opts: &Options, model: Config) -> i32 {
     syslog::set_stderr(!opts.quiet);
+    if let Some(ParamValue::Word(f)) = model.param(Config::GLOBAL, "log-facility") {
+        if let Some(fac) = syslog::facility_from_name(f) {
+            syslog::reopen(false, fac);
+        }
+    }
+    let fo = failover_pools(&model);
+    if !fo.is_empty() && !opts.serve_failover_pools {
+        for p in &fo {
+            err(&format!(
+                "Refusing to serve {p}: pxesuite does not speak the failover protocol yet, and two servers leasing one pool is worse than one."
+            ));
+        }
+        return fatal(&[
+            "Pass --serve-failover-pools to serve such pools from this server alone (stop the peer first).",
+        ]);
+    }
     let port = match server_port(opts) {
         Ok(p) => p,
         Err(e) => return fatal(&[&e]),
