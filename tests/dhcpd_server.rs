@@ -383,3 +383,93 @@ fn a_failover_pool_is_refused_without_the_override_and_served_with_it() {
     assert!(env["ip"].starts_with("192.168.0.1"), "{env:?}");
     lab.stop(d);
 }
+
+/// Multi-homed (D-IF-1, D-IF-2): with no interface named, the server
+/// listens on every broadcast interface with a subnet; each client gets an
+/// address and server identifier of its own subnet, and an interface with
+/// no subnet declaration is ignored with ISC's notice.
+#[test]
+fn multi_homed_clients_get_their_own_subnet_and_server_id() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let dir = ScratchDir::new("d6g").unwrap();
+    let srv = Netns::new("dsrv").expect("server namespace");
+    let cli1 = Netns::new("dcl1").expect("client namespace");
+    let cli2 = Netns::new("dcl2").expect("client namespace");
+    let (s1, c1) = (unique_name("vs"), unique_name("vc"));
+    let (s2, c2) = (unique_name("vs"), unique_name("vc"));
+    let (s3, c3) = (unique_name("vs"), unique_name("vc"));
+    veth(&srv, &s1, "192.168.0.1/24", &cli1, &c1, "").expect("veth 1");
+    veth(&srv, &s2, "10.77.0.1/24", &cli2, &c2, "").expect("veth 2");
+    veth(&srv, &s3, "172.16.9.1/24", &cli2, &c3, "").expect("veth 3");
+    let sink = SyslogSink::new().unwrap();
+    let conf = dir.path().join("dhcpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{}\nsubnet 10.77.0.0 netmask 255.255.255.0 {{ range 10.77.0.100 10.77.0.110; option routers 10.77.0.1; }}\n",
+            etc("dhcpd.conf")
+        ),
+    )
+    .unwrap();
+    let leases = dir.path().join("dhcpd.leases");
+    std::fs::write(&leases, "").unwrap();
+    let a = |p: &Path| p.display().to_string();
+    let mut d = Daemon::spawn(
+        "dhcpd",
+        Some(&srv),
+        Some(&sink),
+        &a(&ours("dhcpd")),
+        &[
+            "-d".into(),
+            "-cf".into(),
+            a(&conf),
+            "-lf".into(),
+            a(&leases),
+            "-pf".into(),
+            a(&dir.path().join("dhcpd.pid")),
+        ],
+    )
+    .unwrap();
+    let up = sink.wait_for_msg(READY, "Sending on   Socket/fallback/fallback-net");
+    assert!(up.is_some(), "{:?} {}", sink.lines(), d.stderr());
+    let lines = sink.lines();
+    for s in [&s1, &s2] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("Listening on LPF/{s}/"))),
+            "{lines:?}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("No subnet declaration for {s3} (172.16.9.1)."))),
+        "{lines:?}"
+    );
+    let run = |ns: &Netns, ifname: &str, tag: &str| {
+        let out = dir.path().join(format!("bound-{tag}.env"));
+        let script = peers::udhcpc_script(dir.path(), &out).unwrap();
+        let client = ns
+            .cmd(peers::UDHCPC)
+            .args(["-f", "-q", "-n", "-t", "5", "-T", "3", "-i", ifname, "-s"])
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            client.status.success(),
+            "udhcpc on {ifname}: {:?}",
+            sink.lines()
+        );
+        parse_env(&std::fs::read_to_string(&out).unwrap())
+    };
+    let e1 = run(&cli1, &c1, "one");
+    assert!(e1["ip"].starts_with("192.168.0."), "{e1:?}");
+    assert_eq!(e1["serverid"], "192.168.0.1");
+    let e2 = run(&cli2, &c2, "two");
+    assert!(e2["ip"].starts_with("10.77.0.1"), "{e2:?}");
+    assert_eq!(e2["serverid"], "10.77.0.1");
+    assert_eq!(e2["router"], "10.77.0.1");
+    d.signal(libc::SIGTERM).unwrap();
+    assert!(d.wait_exit(READY).is_some_and(|s| s.success()));
+}
