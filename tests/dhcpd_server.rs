@@ -473,3 +473,82 @@ fn multi_homed_clients_get_their_own_subnet_and_server_id() {
     d.signal(libc::SIGTERM).unwrap();
     assert!(d.wait_exit(READY).is_some_and(|s| s.success()));
 }
+
+/// Renewing and releasing with a real client: udhcpc renews on SIGUSR1
+/// (a unicast DHCPREQUEST with ciaddr, no server identifier) and releases
+/// on exit with `-R`; the server logs ISC's lines for both and the
+/// release reaches the lease file.
+#[test]
+fn udhcpc_renews_and_releases() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let lab = Lab::new("d6h", "");
+    lab.set_client_mac("02:00:00:00:06:07");
+    let d = lab.start();
+    let out = lab.dir.path().join("bound-renew.env");
+    let script = peers::udhcpc_script(lab.dir.path(), &out).unwrap();
+    let a = |p: &Path| p.display().to_string();
+    let mut client = Daemon::spawn(
+        "udhcpc",
+        Some(&lab.cli),
+        None,
+        peers::UDHCPC,
+        &[
+            "-f".into(),
+            "-R".into(),
+            "-t".into(),
+            "5".into(),
+            "-T".into(),
+            "3".into(),
+            "-i".into(),
+            lab.cif.clone(),
+            "-s".into(),
+            a(&script),
+        ],
+    )
+    .unwrap();
+    let acked = lab
+        .sink
+        .wait_for_msg(READY, "DHCPACK on 192.168.0.128 to 02:00:00:00:06:07");
+    assert!(acked.is_some(), "{:?}", lab.sink.lines());
+    assert!(wait_until(READY, || out.exists()));
+    // The script only records; give the interface its address as a real
+    // script would, so the unicast renewal can be sent and answered.
+    lab.cli.addr(&lab.cif, "192.168.0.128/24").unwrap();
+    client.signal(libc::SIGUSR1).unwrap();
+    let renew = format!(
+        "DHCPREQUEST for 192.168.0.128 from 02:00:00:00:06:07 via {}",
+        lab.sif
+    );
+    assert!(
+        lab.sink.wait_for_msg(READY, &renew).is_some(),
+        "{:?}",
+        lab.sink.lines()
+    );
+    let acks = || {
+        lab.sink
+            .lines()
+            .iter()
+            .filter(|l| l.contains("DHCPACK on 192.168.0.128 to 02:00:00:00:06:07"))
+            .count()
+    };
+    assert!(wait_until(READY, || acks() >= 2), "{:?}", lab.sink.lines());
+    client.signal(libc::SIGTERM).unwrap();
+    let released = format!(
+        "DHCPRELEASE of 192.168.0.128 from 02:00:00:00:06:07 via {} (found)",
+        lab.sif
+    );
+    assert!(
+        lab.sink.wait_for_msg(READY, &released).is_some(),
+        "{:?}",
+        lab.sink.lines()
+    );
+    let _ = client.wait_exit(READY);
+    lab.stop(d);
+    let file = leases_of(&lab.leases);
+    let l = &file[&Ipv4Addr::new(192, 168, 0, 128)];
+    assert_eq!(l.binding_state.as_deref(), Some("free"));
+}
+
+fn leases_of(p: &Path) -> std::collections::BTreeMap<Ipv4Addr, pxesuite::dhcp::leases::Lease> {
+    pxesuite::dhcp::leases::load_file(p).unwrap().leases
+}
