@@ -552,3 +552,40 @@ fn udhcpc_renews_and_releases() {
 fn leases_of(p: &Path) -> std::collections::BTreeMap<Ipv4Addr, pxesuite::dhcp::leases::Lease> {
     pxesuite::dhcp::leases::load_file(p).unwrap().leases
 }
+
+/// Crash durability (D-L-3): in each cycle a client is acknowledged, then
+/// the server is killed with SIGKILL at once; after the restart every lease
+/// any client was ever acknowledged is in the file with its client's
+/// hardware address. The client's BOUND state is the ground truth (it
+/// binds only on a DHCPACK).
+#[test]
+fn every_acknowledged_lease_survives_kill_9() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let cycles: u8 = if in_ci() { 20 } else { 30 };
+    let lab = Lab::new("d6i", "");
+    let mut acked: Vec<(Ipv4Addr, Vec<u8>)> = Vec::new();
+    for i in 0..cycles {
+        let mut d = lab.start();
+        let mac = [2, 0, 0, 0, 0x69, i];
+        let mac_text: Vec<String> = mac.iter().map(|b| format!("{b:02x}")).collect();
+        lab.set_client_mac(&mac_text.join(":"));
+        let env = lab.udhcpc(&format!("c{i}"));
+        acked.push((env["ip"].parse().unwrap(), mac.to_vec()));
+        d.kill();
+        let file = leases_of(&lab.leases);
+        for (ip, hw) in &acked {
+            let l = file.get(ip).unwrap_or_else(|| {
+                panic!(
+                    "cycle {i}: acknowledged lease {ip} lost: {}\n{:?}",
+                    std::fs::read_to_string(&lab.leases).unwrap_or_default(),
+                    lab.sink.lines()
+                )
+            });
+            assert_eq!(
+                l.hardware.as_ref().map(|(_, h)| h),
+                Some(hw),
+                "cycle {i}: {ip}"
+            );
+        }
+    }
+}

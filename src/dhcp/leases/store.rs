@@ -113,8 +113,9 @@ pub fn format_lease(addr: Ipv4Addr, l: &Lease) -> String {
         s.push_str(&format!("  client-hostname {};\n", quote(h.as_bytes())));
     }
     for o in &l.other {
+        // Only whole statements: the reader also keeps bare tokens here.
         let o = o.trim();
-        if !o.is_empty() {
+        if o.ends_with(';') || o.ends_with('}') {
             s.push_str(&format!("  {o}\n"));
         }
     }
@@ -304,6 +305,8 @@ mod tests {
         assert_eq!(got.hardware, l.hardware);
         assert_eq!(got.client_hostname, l.client_hostname);
         assert_eq!(got.binding_state, l.binding_state);
+        // Read and written again, the block is unchanged (the rewrite at start).
+        assert_eq!(format_lease(Ipv4Addr::new(192, 168, 0, 128), got), text);
     }
 
     #[test]
