@@ -589,3 +589,73 @@ fn every_acknowledged_lease_survives_kill_9() {
         }
     }
 }
+
+/// Daemon mode as the init script runs it (D-ST-10, D-ST-11, D-SIG): the
+/// parent exits 0, the child writes the pid file and serves; a second start
+/// is refused with ISC's message before it touches the lease file; SIGTERM
+/// to the pid in the file ends the server.
+#[test]
+fn daemon_mode_writes_the_pid_file_and_refuses_a_second_server() {
+    require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+    let lab = Lab::new("d6j", "");
+    let pidf = lab.dir.path().join("dhcpd.pid");
+    let a = |p: &Path| p.display().to_string();
+    let args = vec![
+        "-cf".to_string(),
+        a(&lab.conf),
+        "-lf".into(),
+        a(&lab.leases),
+        "-pf".into(),
+        a(&pidf),
+        lab.sif.clone(),
+    ];
+    let mut parent = Daemon::spawn(
+        "dhcpd",
+        Some(&lab.srv),
+        Some(&lab.sink),
+        &a(&ours("dhcpd")),
+        &args,
+    )
+    .unwrap();
+    let st = parent.wait_exit(READY);
+    assert_eq!(st.and_then(|s| s.code()), Some(0), "{}", parent.stderr());
+    let pid_of = || {
+        std::fs::read_to_string(&pidf)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+    };
+    assert!(wait_until(READY, || pid_of().is_some()), "no pid file");
+    let pid = pid_of().unwrap_or(0);
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    lab.set_client_mac("02:00:00:00:06:0a");
+    let ip = lab.udhcpc("daemon")["ip"].clone();
+    let mut second = Daemon::spawn(
+        "dhcpd2",
+        Some(&lab.srv),
+        Some(&lab.sink),
+        &a(&ours("dhcpd")),
+        &args,
+    )
+    .unwrap();
+    let st = second.wait_exit(READY);
+    assert_eq!(st.and_then(|s| s.code()), Some(1));
+    assert!(
+        lab.sink
+            .lines()
+            .iter()
+            .any(|l| l.contains("There's already a DHCP server running.")),
+        "{:?}",
+        lab.sink.lines()
+    );
+    assert!(std::fs::read_to_string(&lab.leases)
+        .unwrap()
+        .contains(&format!("lease {ip} {{")));
+    pxesuite::sys::signals::kill(pid, libc::SIGTERM).unwrap();
+    assert!(
+        wait_until(READY, || !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true)),
+        "dhcpd did not exit on SIGTERM"
+    );
+}

@@ -115,6 +115,14 @@ pub fn run(opts: &Options, model: Config) -> i32 {
         Ok(p) => p,
         Err(e) => return fatal(&[&e]),
     };
+    // The pid-file guard of D-ST-11, done here as well, before the lease
+    // file is touched: a second start must not rewrite the file under a
+    // running server (4.4 also refuses before the parent exits).
+    if let Some(other) = pidfile::running_other(&opts.pid_file) {
+        if other != std::process::id() {
+            return fatal(&["There's already a DHCP server running."]);
+        }
+    }
     // D-ST-8: the lease database.
     let lf = &opts.lease_file;
     let file = match leases::load_file(lf) {
