@@ -194,7 +194,15 @@ fn sync_dir(path: &Path) {
     }
 }
 
-type Job = (String, mpsc::SyncSender<io::Result<()>>);
+/// What the writer thread is asked to do.
+enum Work {
+    /// Append lease blocks.
+    Append(String),
+    /// Replace the file with these records (the periodic rewrite).
+    Rewrite(Vec<(Ipv4Addr, Lease)>, i64),
+}
+
+type Job = (Work, mpsc::SyncSender<io::Result<Vec<String>>>);
 
 /// The writer thread's handle: `commit` returns once the text is on disk.
 #[derive(Clone, Debug)]
@@ -207,47 +215,94 @@ impl LeaseWriter {
     pub fn start(path: &Path) -> io::Result<LeaseWriter> {
         let file = OpenOptions::new().append(true).open(path)?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let path = path.to_path_buf();
         thread::Builder::new()
             .name("lease-writer".into())
-            .spawn(move || writer_loop(file, rx))?;
+            .spawn(move || writer_loop(path, file, rx))?;
         Ok(LeaseWriter { tx })
     }
 
-    /// Appends `text` and waits for the fsync that covers it.
-    pub fn commit(&self, text: String) -> io::Result<()> {
+    fn ask(&self, w: Work) -> io::Result<Vec<String>> {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
         self.tx
-            .send((text, done_tx))
+            .send((w, done_tx))
             .map_err(|_| io::Error::other("lease writer stopped"))?;
         done_rx
             .recv()
             .map_err(|_| io::Error::other("lease writer stopped"))?
     }
+
+    /// Appends `text` and waits for the fsync that covers it.
+    pub fn commit(&self, text: String) -> io::Result<()> {
+        self.ask(Work::Append(text)).map(|_| ())
+    }
+
+    /// Rewrites the file with `records` (see `rewrite`) between appends;
+    /// returns the warnings to log.
+    pub fn rewrite(&self, records: Vec<(Ipv4Addr, Lease)>, now: i64) -> io::Result<Vec<String>> {
+        self.ask(Work::Rewrite(records, now))
+    }
 }
 
-/// Takes every job waiting, writes them in order, fsyncs once, and answers
-/// them all with the outcome.
-fn writer_loop(mut file: File, rx: mpsc::Receiver<Job>) {
+/// Takes every job waiting; appends are written in order and share one
+/// fsync, and each caller is answered with the outcome.
+fn writer_loop(path: PathBuf, mut file: File, rx: mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
             batch.push(more);
         }
+        let mut pending: Vec<mpsc::SyncSender<io::Result<Vec<String>>>> = Vec::new();
         let mut text = String::new();
-        for (t, _) in &batch {
-            text.push_str(t);
+        for (work, done) in batch {
+            match work {
+                Work::Append(t) => {
+                    text.push_str(&t);
+                    pending.push(done);
+                }
+                Work::Rewrite(records, now) => {
+                    flush(&mut file, &mut text, &mut pending);
+                    let r = rewrite(&path, records.iter().map(|(a, l)| (*a, l)), now);
+                    let r = match r {
+                        Ok((n, mut w)) => {
+                            match OpenOptions::new().append(true).open(&path) {
+                                Ok(f) => file = f,
+                                Err(e) => {
+                                    w.push(format!("Can't open {} for append: {e}", path.display()))
+                                }
+                            }
+                            w.push(format!("Wrote {n} leases to leases file."));
+                            Ok(w)
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let _ = done.send(r);
+                }
+            }
         }
-        let result = file
-            .write_all(text.as_bytes())
-            .and_then(|_| file.sync_data());
-        for (_, done) in batch {
-            let r = match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-            };
-            let _ = done.send(r);
-        }
+        flush(&mut file, &mut text, &mut pending);
     }
+}
+
+fn flush(
+    file: &mut File,
+    text: &mut String,
+    pending: &mut Vec<mpsc::SyncSender<io::Result<Vec<String>>>>,
+) {
+    if pending.is_empty() {
+        return;
+    }
+    let result = file
+        .write_all(text.as_bytes())
+        .and_then(|_| file.sync_data());
+    for done in pending.drain(..) {
+        let r = match &result {
+            Ok(()) => Ok(Vec::new()),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+        };
+        let _ = done.send(r);
+    }
+    text.clear();
 }
 
 #[cfg(test)]
@@ -334,6 +389,17 @@ mod tests {
         let back = super::super::load_file(&path).expect("load");
         assert!(!back.has_errors());
         assert_eq!(back.leases.len(), 5);
+        // A rewrite between appends: the file is replaced, appends go on.
+        let records: Vec<(Ipv4Addr, Lease)> =
+            back.leases.iter().map(|(a, l)| (*a, l.clone())).collect();
+        let warnings = w.rewrite(records, 6).expect("rewrite");
+        assert!(warnings
+            .iter()
+            .any(|x| x == "Wrote 5 leases to leases file."));
+        w.commit(format_lease(Ipv4Addr::new(10, 0, 0, 9), &l))
+            .expect("commit");
+        let back = super::super::load_file(&path).expect("load");
+        assert_eq!(back.leases.len(), 6);
     }
 
     #[test]

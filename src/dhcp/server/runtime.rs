@@ -35,7 +35,13 @@ pub struct Shared {
     pub client_port: u16,
     pub server_port: u16,
     pub stop: AtomicBool,
+    /// When the lease file was last rewritten (compacted).
+    pub last_rewrite: Mutex<i64>,
 }
+
+/// ISC rewrites the lease file at the first commit an hour after the last
+/// rewrite (D-L-5).
+pub const REWRITE_INTERVAL: i64 = 3600;
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -135,8 +141,37 @@ pub fn handle(shared: &Shared, l: &Listener, p: &Packet) {
     for line in after {
         syslog::log(line.level, &line.text);
     }
+    if decision.durable {
+        maybe_rewrite(shared);
+    }
     if let Some(reply) = decision.reply {
         send(shared, l, p, &reply);
+    }
+}
+
+/// The hourly compaction: the view as it is now replaces the file.
+fn maybe_rewrite(shared: &Shared) {
+    let t = now();
+    {
+        let Ok(mut last) = shared.last_rewrite.lock() else {
+            return;
+        };
+        if t - *last <= REWRITE_INTERVAL {
+            return;
+        }
+        *last = t;
+    }
+    let records = match shared.view.lock() {
+        Ok(view) => view.values().map(|b| (b.addr, b.to_lease())).collect(),
+        Err(_) => return,
+    };
+    match shared.writer.rewrite(records, t) {
+        Ok(lines) => {
+            for l in lines {
+                syslog::log(Level::Info, &l);
+            }
+        }
+        Err(e) => syslog::log(Level::Err, &format!("Can't create new lease file: {e}")),
     }
 }
 

@@ -211,6 +211,7 @@ pub fn run(opts: &Options, model: Config) -> i32 {
         client_port: port.wrapping_add(1),
         server_port: port,
         stop: AtomicBool::new(false),
+        last_rewrite: Mutex::new(now()),
     });
     let threads = runtime::start(Arc::clone(&shared), listeners);
     // Every committed lease is already on disk, so stopping only has to
