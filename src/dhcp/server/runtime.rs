@@ -13,7 +13,7 @@ use crate::sys::packet::{PacketSocket, BROADCAST_MAC};
 use crate::sys::syslog::{self, Level};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -50,21 +50,60 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Starts a receiver thread for each listener.
+/// Workers deciding and answering requests; several let commits that
+/// wait for the disk share one fsync.
+pub const WORKERS: usize = 4;
+/// Requests waiting for a worker before new ones are dropped.
+const QUEUE: usize = 1024;
+
+type Work = (Arc<Listener>, Packet);
+
+/// Starts a receiver thread per listener and the worker pool. The handles
+/// come receivers first: once they have stopped, the workers finish the
+/// queue and stop too.
 pub fn start(shared: Arc<Shared>, listeners: Vec<Listener>) -> Vec<JoinHandle<()>> {
-    listeners
+    let (tx, rx) = mpsc::sync_channel::<Work>(QUEUE);
+    let rx = Arc::new(Mutex::new(rx));
+    let mut handles: Vec<JoinHandle<()>> = listeners
         .into_iter()
         .filter_map(|l| {
             let s = Arc::clone(&shared);
+            let tx = tx.clone();
+            let l = Arc::new(l);
             std::thread::Builder::new()
                 .name(format!("rx-{}", l.name))
-                .spawn(move || receive_loop(&s, &l))
+                .spawn(move || receive_loop(&s, &l, &tx))
                 .ok()
         })
-        .collect()
+        .collect();
+    drop(tx);
+    for i in 0..WORKERS {
+        let s = Arc::clone(&shared);
+        let rx = Arc::clone(&rx);
+        if let Ok(h) = std::thread::Builder::new()
+            .name(format!("worker-{i}"))
+            .spawn(move || worker_loop(&s, &rx))
+        {
+            handles.push(h);
+        }
+    }
+    handles
 }
 
-fn receive_loop(shared: &Shared, l: &Listener) {
+fn worker_loop(shared: &Shared, rx: &Mutex<mpsc::Receiver<Work>>) {
+    loop {
+        let next = match rx.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok((l, p)) => handle(shared, &l, &p),
+            Err(_) => return,
+        }
+    }
+}
+
+fn receive_loop(shared: &Shared, l: &Arc<Listener>, tx: &mpsc::SyncSender<Work>) {
     let _ = l.socket.set_read_timeout(Some(Duration::from_millis(250)));
     let mut buf = vec![0u8; 65536];
     while !shared.stop.load(Ordering::Relaxed) {
@@ -85,7 +124,8 @@ fn receive_loop(shared: &Shared, l: &Listener) {
         if p.op != BOOTREQUEST {
             continue;
         }
-        handle(shared, l, &p);
+        // A full queue drops the request; the client retransmits.
+        let _ = tx.try_send((Arc::clone(l), p));
     }
 }
 
