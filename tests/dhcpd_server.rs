@@ -659,3 +659,165 @@ fn daemon_mode_writes_the_pid_file_and_refuses_a_second_server() {
         "dhcpd did not exit on SIGTERM"
     );
 }
+
+mod differential {
+    //! A PXE ROM's DISCOVER sent raw from the client namespace to the real
+    //! ISC dhcpd and to ours with the seed configuration: the OFFERs must
+    //! carry the same message type, header fields and options in the same
+    //! order. ISC's address choice is its own (it hands out the top of the
+    //! range first, we the bottom), so `yiaddr` is only checked to be in range.
+
+    use super::*;
+    use pxesuite::dhcp::wire::{self, options as opt, MessageType, Packet};
+    use pxesuite::sys::packet::{PacketSocket, BROADCAST_MAC};
+    use std::net::SocketAddrV4;
+    use std::os::fd::AsFd;
+    use std::time::{Duration, Instant};
+
+    fn in_netns<T: Send + 'static>(ns: &Netns, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let path = format!("/run/netns/{}", ns.name());
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+                .unwrap_or_else(|e| panic!("setns {path}: {e}"));
+            f()
+        })
+        .join()
+        .expect("namespace thread panicked")
+    }
+
+    const MAC: [u8; 6] = [2, 0, 0, 0, 6, 0x42];
+
+    fn pxe_discover(xid: u32) -> Packet {
+        let mut p = Packet {
+            op: wire::BOOTREQUEST,
+            htype: 1,
+            hlen: 6,
+            xid,
+            ..Packet::default()
+        };
+        p.chaddr[..6].copy_from_slice(&MAC);
+        p.set_broadcast(true);
+        p.options.set_message_type(MessageType::Discover);
+        p.options.set_u16(opt::MAX_MESSAGE_SIZE, 1260);
+        p.options.set(
+            opt::PARAMETER_REQUEST_LIST,
+            vec![
+                1, 2, 3, 5, 6, 11, 12, 13, 15, 16, 17, 18, 43, 54, 60, 66, 67, 128, 129, 130, 131,
+                132, 133, 134, 135,
+            ],
+        );
+        p.options.set(opt::CLIENT_NDI, vec![1, 2, 1]);
+        p.options.set(opt::CLIENT_ARCH, vec![0, 0]);
+        p.options.set(
+            opt::VENDOR_CLASS,
+            b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+        );
+        p
+    }
+
+    /// Sends the DISCOVER and returns the OFFER and its encoded length.
+    fn offer_from(cli: &Netns, cif: &str, xid: u32) -> (Packet, usize) {
+        let cif = cif.to_string();
+        in_netns(cli, move || {
+            let sock = PacketSocket::open(&cif, 68).expect("client packet socket");
+            sock.set_read_timeout(Some(Duration::from_millis(300)))
+                .expect("timeout");
+            let mut out = Vec::new();
+            wire::encode(&pxe_discover(xid), &mut out);
+            let deadline = Instant::now() + READY;
+            let mut next_send = Instant::now();
+            let mut buf = vec![0u8; 4096];
+            while Instant::now() < deadline {
+                if Instant::now() >= next_send {
+                    sock.send(
+                        BROADCAST_MAC,
+                        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+                        SocketAddrV4::new(Ipv4Addr::BROADCAST, 67),
+                        &out,
+                    )
+                    .expect("send");
+                    next_send = Instant::now() + Duration::from_secs(2);
+                }
+                if let Ok(Ok(d)) = sock.recv(&mut buf) {
+                    let body = &buf[d.payload.clone()];
+                    if let Ok(p) = wire::decode(body) {
+                        if p.xid == xid && p.options.message_type() == Some(MessageType::Offer) {
+                            return (p, body.len());
+                        }
+                    }
+                }
+            }
+            panic!("no OFFER within {READY:?}");
+        })
+    }
+
+    fn isc_offer(lab: &Lab) -> (Packet, usize) {
+        let a = |p: &Path| p.display().to_string();
+        let mut d = Daemon::spawn(
+            "isc-dhcpd",
+            Some(&lab.srv),
+            Some(&lab.sink),
+            peers::ISC_DHCPD,
+            &[
+                "-4".into(),
+                "-f".into(),
+                "-cf".into(),
+                a(&lab.conf),
+                "-lf".into(),
+                a(&lab.leases),
+                "-pf".into(),
+                a(&lab.dir.path().join("isc.pid")),
+                lab.sif.clone(),
+            ],
+        )
+        .unwrap();
+        let ready = lab.sink.wait_for(READY, |r| {
+            r.ident == "dhcpd" && r.msg.starts_with("Server starting service")
+        });
+        assert!(ready.is_some(), "ISC dhcpd did not start: {}", d.stderr());
+        let o = offer_from(&lab.cli, &lab.cif, 0x15c0);
+        d.kill();
+        o
+    }
+
+    /// The differential (PXE DISCOVER → OFFER), seed configuration.
+    #[test]
+    fn pxe_offer_matches_isc_dhcpd() {
+        require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+        let isc_lab = Lab::new("d6k", "");
+        let (isc, isc_len) = isc_offer(&isc_lab);
+        let lab = Lab::new("d6l", "");
+        let d = lab.start();
+        let (ours, ours_len) = offer_from(&lab.cli, &lab.cif, 0x15c1);
+        lab.stop(d);
+        // One difference on purpose: with `filename` set and option 67
+        // requested, ISC 4.4 leaves option 67 out; we send it (without a
+        // trailing NUL) as PXE ROMs that read only the option expect.
+        let codes = |p: &Packet| {
+            let mut c = p.options.codes();
+            c.retain(|&x| x != opt::BOOTFILE_NAME);
+            c
+        };
+        assert_eq!(
+            ours.options.get(opt::BOOTFILE_NAME),
+            Some(&b"pxelinux.0"[..])
+        );
+        assert_eq!(
+            codes(&ours),
+            codes(&isc),
+            "option order\nours {ours:?}\nisc {isc:?}"
+        );
+        for c in codes(&isc) {
+            if c == opt::LEASE_TIME || c == opt::SERVER_ID {
+                assert_eq!(ours.options.get(c), isc.options.get(c), "option {c}");
+            }
+        }
+        assert_eq!(ours.siaddr, isc.siaddr);
+        assert_eq!(ours.file_name(), isc.file_name());
+        assert_eq!(ours.flags, isc.flags);
+        assert!(ours_len >= 300 && isc_len >= 300, "{ours_len} {isc_len}");
+        let in_range = |a: Ipv4Addr| (128..=220).contains(&a.octets()[3]);
+        assert!(in_range(ours.yiaddr) && in_range(isc.yiaddr));
+    }
+}

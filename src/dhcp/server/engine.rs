@@ -384,6 +384,28 @@ fn build_reply(
     } else {
         r.options.remove(opt::BOOTFILE_NAME);
     }
+    // With a parameter request list, only what was asked is sent, besides
+    // what every reply carries (as ISC dhcpd does).
+    if let Some(prl) = p.options.parameter_request_list() {
+        let keep = |c: u8| {
+            prl.contains(&c)
+                || matches!(
+                    c,
+                    opt::MESSAGE_TYPE
+                        | opt::SERVER_ID
+                        | opt::LEASE_TIME
+                        | opt::RENEWAL_TIME
+                        | opt::REBINDING_TIME
+                        | opt::MESSAGE
+                        | opt::AGENT_INFO
+                )
+        };
+        for c in r.options.codes() {
+            if !keep(c) {
+                r.options.remove(c);
+            }
+        }
+    }
     // Old PXE ROMs take a trailing NUL as part of the name.
     if let Some(v) = r.options.get(opt::BOOTFILE_NAME) {
         let trimmed: Vec<u8> = v

@@ -103,6 +103,14 @@ fn dora_gives_the_seed_options_and_boot_fields() {
     );
     assert_eq!(o.options.get(opt::BOOTFILE_NAME), Some(&b"pxelinux.0"[..]));
     assert!(!offer.durable);
+    let mut disc = packet(MessageType::Discover, 5);
+    disc.options.set(opt::PARAMETER_REQUEST_LIST, vec![3, 1]);
+    let o = run(&m, &mut view, &disc, NOW).reply.expect("offer");
+    assert_eq!(
+        o.options.codes(),
+        [53, 54, 51, 1, 3],
+        "only what the client asked, besides the must-haves"
+    );
     assert_eq!(
         lines(&offer),
         [
