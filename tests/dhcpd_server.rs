@@ -717,14 +717,21 @@ mod differential {
     }
 
     /// Sends the DISCOVER and returns the OFFER and its encoded length.
-    fn offer_from(cli: &Netns, cif: &str, xid: u32) -> (Packet, usize) {
+    fn offer_from(lab: &Lab, xid: u32) -> (Packet, usize) {
+        reply_from(lab, pxe_discover(xid), MessageType::Offer)
+    }
+
+    /// Sends `req` (again every 2 s) until a reply of type `want` comes.
+    fn reply_from(lab: &Lab, req: Packet, want: MessageType) -> (Packet, usize) {
+        let (cli, cif, sink) = (&lab.cli, &lab.cif, &lab.sink);
         let cif = cif.to_string();
+        let xid = req.xid;
         in_netns(cli, move || {
             let sock = PacketSocket::open(&cif, 68).expect("client packet socket");
             sock.set_read_timeout(Some(Duration::from_millis(300)))
                 .expect("timeout");
             let mut out = Vec::new();
-            wire::encode(&pxe_discover(xid), &mut out);
+            wire::encode(&req, &mut out);
             let deadline = Instant::now() + READY;
             let mut next_send = Instant::now();
             let mut buf = vec![0u8; 4096];
@@ -742,17 +749,18 @@ mod differential {
                 if let Ok(Ok(d)) = sock.recv(&mut buf) {
                     let body = &buf[d.payload.clone()];
                     if let Ok(p) = wire::decode(body) {
-                        if p.xid == xid && p.options.message_type() == Some(MessageType::Offer) {
-                            return (p, body.len());
+                        if p.xid == xid && p.options.message_type() == Some(want) {
+                            return Some((p, body.len()));
                         }
                     }
                 }
             }
-            panic!("no OFFER within {READY:?}");
+            None
         })
+        .unwrap_or_else(|| panic!("no {want:?} within {READY:?}: {:?}", sink.lines()))
     }
 
-    fn isc_offer(lab: &Lab) -> (Packet, usize) {
+    fn isc_reply(lab: &Lab, req: Packet, want: MessageType) -> (Packet, usize) {
         let a = |p: &Path| p.display().to_string();
         let mut d = Daemon::spawn(
             "isc-dhcpd",
@@ -776,7 +784,7 @@ mod differential {
             r.ident == "dhcpd" && r.msg.starts_with("Server starting service")
         });
         assert!(ready.is_some(), "ISC dhcpd did not start: {}", d.stderr());
-        let o = offer_from(&lab.cli, &lab.cif, 0x15c0);
+        let o = reply_from(lab, req, want);
         d.kill();
         o
     }
@@ -786,10 +794,10 @@ mod differential {
     fn pxe_offer_matches_isc_dhcpd() {
         require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
         let isc_lab = Lab::new("d6k", "");
-        let (isc, isc_len) = isc_offer(&isc_lab);
+        let (isc, isc_len) = isc_reply(&isc_lab, pxe_discover(0x15c0), MessageType::Offer);
         let lab = Lab::new("d6l", "");
         let d = lab.start();
-        let (ours, ours_len) = offer_from(&lab.cli, &lab.cif, 0x15c1);
+        let (ours, ours_len) = offer_from(&lab, 0x15c1);
         lab.stop(d);
         // One difference on purpose: with `filename` set and option 67
         // requested, ISC 4.4 leaves option 67 out; we send it (without a
@@ -819,5 +827,53 @@ mod differential {
         assert!(ours_len >= 300 && isc_len >= 300, "{ours_len} {isc_len}");
         let in_range = |a: Ipv4Addr| (128..=220).contains(&a.octets()[3]);
         assert!(in_range(ours.yiaddr) && in_range(isc.yiaddr));
+    }
+
+    /// INIT-REBOOT for an address on another network with `authoritative;`:
+    /// both servers NAK by broadcast with the same options, and both log
+    /// the same two lines.
+    #[test]
+    fn init_reboot_on_a_wrong_network_naks_like_isc_dhcpd() {
+        require!(blocker().is_none(), "{}", blocker().unwrap_or_default());
+        let req = |xid: u32| {
+            let mut p = pxe_discover(xid);
+            p.options.set_message_type(MessageType::Request);
+            p.options
+                .set_ip(opt::REQUESTED_ADDRESS, Ipv4Addr::new(10, 9, 9, 9));
+            p.options.remove(opt::PARAMETER_REQUEST_LIST);
+            p.set_broadcast(false);
+            p
+        };
+        // `authoritative;` before the subnet: ISC takes it into a subnet only
+        // when it comes first.
+        let conf = format!("authoritative;\n{}", etc("dhcpd.conf"));
+        let lab = Lab::with_conf("d6n", &conf, &[]);
+        let d = lab.start();
+        let (ours, len) = reply_from(&lab, req(0x4e42), MessageType::Nak);
+        lab.stop(d);
+        let isc_lab = Lab::with_conf("d6m", &conf, &[]);
+        let (isc, _) = isc_reply(&isc_lab, req(0x4e41), MessageType::Nak);
+        assert_eq!(
+            ours.options.codes(),
+            isc.options.codes(),
+            "ours {ours:?}\nisc {isc:?}"
+        );
+        assert_eq!(ours.options.server_id(), isc.options.server_id());
+        assert_eq!((ours.yiaddr, ours.siaddr), (isc.yiaddr, isc.siaddr));
+        assert!(len >= 300);
+        for (l, iface) in [(&isc_lab, &isc_lab.sif), (&lab, &lab.sif)] {
+            let lines = l.sink.lines();
+            for want in [
+                format!(
+                    "DHCPREQUEST for 10.9.9.9 from 02:00:00:00:06:42 via {iface}: wrong network."
+                ),
+                format!("DHCPNAK on 10.9.9.9 to 02:00:00:00:06:42 via {iface}"),
+            ] {
+                assert!(
+                    lines.iter().any(|x| x.ends_with(&want)),
+                    "{want} not in {lines:?}"
+                );
+            }
+        }
     }
 }

@@ -454,13 +454,11 @@ fn scope_options(model: &Config, scope: ScopeId) -> Vec<(u8, Vec<u8>)> {
     out.into_iter().collect()
 }
 
-fn nak(req: &Incoming<'_>, msg: Option<&str>) -> Packet {
+/// A DHCPNAK as ISC sends it: message type and server identifier only.
+fn nak(req: &Incoming<'_>) -> Packet {
     let mut r = Packet::reply_to(req.packet);
     r.options.set_message_type(MessageType::Nak);
     r.options.set_ip(opt::SERVER_ID, req.iface_addr);
-    if let Some(m) = msg {
-        r.options.set(opt::MESSAGE, m.as_bytes().to_vec());
-    }
     // A NAK is always broadcast when the client is not reachable by unicast.
     r.set_broadcast(true);
     r
@@ -616,7 +614,7 @@ fn request(
         if auth {
             d.info(format!("{line}: wrong network."));
             d.info(format!("DHCPNAK on {addr} to {} via {}", c.mac, net.via));
-            d.reply = Some(nak(req, Some("wrong network")));
+            d.reply = Some(nak(req));
         } else {
             d.info(format!("{line}: ignored (not authoritative)."));
         }
@@ -628,7 +626,7 @@ fn request(
         Some(_) => {
             d.info(format!("{line}: lease {addr} unavailable."));
             d.info(format!("DHCPNAK on {addr} to {} via {}", c.mac, net.via));
-            d.reply = Some(nak(req, Some("requested address not available")));
+            d.reply = Some(nak(req));
             return;
         }
         None => (
@@ -642,7 +640,7 @@ fn request(
             if auth {
                 d.info(format!("{line}: lease {addr} unavailable."));
                 d.info(format!("DHCPNAK on {addr} to {} via {}", c.mac, net.via));
-                d.reply = Some(nak(req, Some("requested address not available")));
+                d.reply = Some(nak(req));
             } else {
                 d.info(format!("{line}: unknown lease {addr}."));
             }
@@ -655,7 +653,7 @@ fn request(
             if auth {
                 d.info(format!("{line}: lease {addr} unavailable."));
                 d.info(format!("DHCPNAK on {addr} to {} via {}", c.mac, net.via));
-                d.reply = Some(nak(req, Some("requested address not available")));
+                d.reply = Some(nak(req));
             } else {
                 d.info(format!("{line}: ignored (not authoritative)."));
             }
