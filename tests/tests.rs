@@ -7,6 +7,7 @@ mod harness;
 mod dhcp_wire;
 pub mod dhcpd_conf;
 mod dhcpd_differential;
+mod dhcpd_server;
 mod foundation;
 mod lab;
 mod pxelinux_corpus;

@@ -1,9 +1,10 @@
 //! `dhcpd`: pxesuite's drop-in for ISC dhcpd (3.0.5 command line, 4.4
-//! language). This build checks configurations (`-t`, `-T`,
-//! `--check-config`); the server itself is not built yet.
+//! language): checks configurations (`-t`, `-T`, `--check-config`) and
+//! serves DHCP with the start-up sequence of reference D-ST.
 
 use pxesuite::dhcp::conf::{self, report};
 use pxesuite::dhcp::leases;
+use pxesuite::dhcp::server::start;
 use pxesuite::sys::syslog::{self, Level};
 use std::path::PathBuf;
 
@@ -27,6 +28,12 @@ struct Args {
     quiet: bool,
     cf: Option<PathBuf>,
     lf: Option<PathBuf>,
+    pf: Option<PathBuf>,
+    port: Option<String>,
+    foreground: bool,
+    debug: bool,
+    serve_failover_pools: bool,
+    interfaces: Vec<String>,
 }
 
 enum Parsed {
@@ -48,7 +55,10 @@ fn parse_args(argv: &[String]) -> Parsed {
             "-q" => a.quiet = true,
             "--check-config" => a.check_config = true,
             "--version" => return Parsed::Version,
-            "-d" | "-f" | "-4" | "--no-pid" => {}
+            "-d" => a.debug = true,
+            "-f" => a.foreground = true,
+            "--serve-failover-pools" => a.serve_failover_pools = true,
+            "-4" | "--no-pid" => {}
             "-cf" | "-lf" | "-pf" | "-p" | "-s" | "-tf" | "-play" | "-user" | "-group"
             | "-chroot" => {
                 let Some(v) = it.next() else {
@@ -57,11 +67,13 @@ fn parse_args(argv: &[String]) -> Parsed {
                 match w.as_str() {
                     "-cf" => a.cf = Some(PathBuf::from(v)),
                     "-lf" => a.lf = Some(PathBuf::from(v)),
+                    "-pf" => a.pf = Some(PathBuf::from(v)),
+                    "-p" => a.port = Some(v.clone()),
                     _ => {}
                 }
             }
             s if s.starts_with('-') => return Parsed::Usage,
-            _ => {} // an interface name
+            name => a.interfaces.push(name.to_string()),
         }
     }
     Parsed::Run(a)
@@ -189,8 +201,34 @@ fn main() {
     if args.test {
         std::process::exit(0);
     }
-    out.both("dhcpd: the DHCP server is not implemented yet in this build of pxesuite (only -t, -T and --check-config work)");
-    std::process::exit(1);
+    let _ = &out;
+    let opts = start::Options {
+        config_path: cf.clone(),
+        lease_file: lease_file_path(&args, &loaded),
+        pid_file: pid_file_path(&args, &loaded),
+        port: args.port.clone(),
+        foreground: args.foreground,
+        debug: args.debug,
+        quiet: args.quiet,
+        interfaces: args.interfaces.clone(),
+        serve_failover_pools: args.serve_failover_pools,
+    };
+    std::process::exit(start::run(&opts, loaded.model));
+}
+
+/// The pid file in use: `pid-file-name` wins over `-pf`, which wins over
+/// `PATH_DHCPD_PID` and the built-in path (D-F-3).
+fn pid_file_path(args: &Args, loaded: &conf::Loaded) -> PathBuf {
+    if let Some(conf::model::ParamValue::Word(w)) = loaded
+        .model
+        .param(conf::model::Config::GLOBAL, "pid-file-name")
+    {
+        return PathBuf::from(w);
+    }
+    args.pf
+        .clone()
+        .or_else(|| std::env::var_os("PATH_DHCPD_PID").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/var/run/dhcpd.pid"))
 }
 
 /// The lease file in use: `lease-file-name` in the config wins over `-lf`,

@@ -4,4 +4,5 @@
 
 pub mod conf;
 pub mod leases;
+pub mod server;
 pub mod wire;

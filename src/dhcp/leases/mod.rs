@@ -1,8 +1,8 @@
-//! dhcpd.leases: the reader (`dhcpd -T`, and later the server's start-up
-//! replay). The durable store that appends and rewrites the file comes with
-//! the server; it will build on `LeaseFile` and `Lease` here.
+//! dhcpd.leases: the reader (`dhcpd -T`, and the server's start-up replay)
+//! and the durable store (`store`) that appends and rewrites the file.
 
 pub mod parse;
+pub mod store;
 
 pub use parse::{load_file, load_str, Lease, LeaseFile, LeaseTime};
 
