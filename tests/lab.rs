@@ -6,7 +6,31 @@ use crate::harness::*;
 use pxesuite::lab::boot::{self, Firmware, Impl, LabConfig, Step};
 use std::time::Duration;
 
-fn lab_config(firmware: Firmware, xinetd: Impl, tftpd: Impl) -> LabConfig {
+/// Which implementation runs dhcpd, xinetd and in.tftpd.
+#[derive(Clone, Copy)]
+struct Stack {
+    dhcpd: Impl,
+    xinetd: Impl,
+    tftpd: Impl,
+}
+
+const REAL_PEERS: Stack = Stack {
+    dhcpd: Impl::Real,
+    xinetd: Impl::Real,
+    tftpd: Impl::Real,
+};
+const OUR_TFTPD_UNDER_REAL_XINETD: Stack = Stack {
+    dhcpd: Impl::Real,
+    xinetd: Impl::Real,
+    tftpd: Impl::Ours,
+};
+const ALL_OURS: Stack = Stack {
+    dhcpd: Impl::Ours,
+    xinetd: Impl::Ours,
+    tftpd: Impl::Ours,
+};
+
+fn lab_config(firmware: Firmware, stack: Stack) -> LabConfig {
     LabConfig {
         firmware,
         our_bin_dir: ours("in.tftpd")
@@ -14,9 +38,9 @@ fn lab_config(firmware: Firmware, xinetd: Impl, tftpd: Impl) -> LabConfig {
             .map(|p| p.to_path_buf())
             .unwrap_or_default(),
         timeout: Duration::from_secs(400),
-        dhcpd: Impl::Real,
-        xinetd,
-        tftpd,
+        dhcpd: stack.dhcpd,
+        xinetd: stack.xinetd,
+        tftpd: stack.tftpd,
         ..LabConfig::default()
     }
 }
@@ -55,9 +79,8 @@ fn run_lab(cfg: &LabConfig) -> Option<boot::LabReport> {
 }
 
 /// Which program ran each component, and that each answered its step.
-fn assert_components(report: &boot::LabReport, xinetd: Impl, tftpd: Impl) {
+fn assert_components(report: &boot::LabReport, stack: Stack) {
     let comp: std::collections::BTreeMap<_, _> = report.components.iter().cloned().collect();
-    assert!(comp["dhcpd"].starts_with("ISC dhcpd"), "{comp:?}");
     let is = |name: &str, imp: Impl, real: &str| match imp {
         Impl::Ours => {
             comp[name].starts_with("pxesuite (") && comp[name].contains(&format!("/{name} "))
@@ -65,8 +88,9 @@ fn assert_components(report: &boot::LabReport, xinetd: Impl, tftpd: Impl) {
         }
         Impl::Real => comp[name].starts_with(real),
     };
-    assert!(is("xinetd", xinetd, "xinetd 2.3"), "{comp:?}");
-    assert!(is("in.tftpd", tftpd, "tftpd-hpa"), "{comp:?}");
+    assert!(is("dhcpd", stack.dhcpd, "ISC dhcpd"), "{comp:?}");
+    assert!(is("xinetd", stack.xinetd, "xinetd 2.3"), "{comp:?}");
+    assert!(is("in.tftpd", stack.tftpd, "tftpd-hpa"), "{comp:?}");
     // dhcpd answered, xinetd started the TFTP server, which served the NBP
     assert!(report
         .steps
@@ -83,19 +107,23 @@ fn assert_components(report: &boot::LabReport, xinetd: Impl, tftpd: Impl) {
 /// kernel and initrd.
 #[test]
 fn lab_bios_boots_through_the_real_peers_with_the_seed_search_order() {
-    let cfg = lab_config(Firmware::Bios, Impl::Real, Impl::Real);
+    let cfg = lab_config(Firmware::Bios, REAL_PEERS);
     let Some(report) = run_lab(&cfg) else { return };
-    assert_components(&report, Impl::Real, Impl::Real);
+    assert_components(&report, REAL_PEERS);
     assert_seed_search_order(&report);
 }
 
-/// The lab's default: pxesuite's xinetd and in.tftpd (ISC dhcpd until ours
-/// lands), BIOS, the same boot path as with the real peers.
+/// The lab's default: pxesuite's dhcpd, xinetd and in.tftpd, BIOS, the same
+/// boot path as with the real peers.
 #[test]
-fn lab_default_bios_boots_through_our_xinetd_and_in_tftpd() {
-    let cfg = lab_config(Firmware::Bios, Impl::Ours, Impl::Ours);
+fn lab_default_bios_boots_through_our_dhcpd_xinetd_and_in_tftpd() {
+    let cfg = lab_config(Firmware::Bios, ALL_OURS);
+    assert_eq!((cfg.dhcpd, cfg.xinetd, cfg.tftpd), {
+        let d = LabConfig::default();
+        (d.dhcpd, d.xinetd, d.tftpd)
+    });
     let Some(report) = run_lab(&cfg) else { return };
-    assert_components(&report, Impl::Ours, Impl::Ours);
+    assert_components(&report, ALL_OURS);
     assert_seed_search_order(&report);
 }
 
@@ -130,11 +158,11 @@ fn assert_seed_search_order(report: &boot::LabReport) {
 /// `default`; our in.tftpd under the real xinetd.
 #[test]
 fn lab_bios_our_in_tftpd_under_real_xinetd_finds_the_hex_ip_config() {
-    let mut cfg = lab_config(Firmware::Bios, Impl::Real, Impl::Ours);
+    let mut cfg = lab_config(Firmware::Bios, OUR_TFTPD_UNDER_REAL_XINETD);
     cfg.hex_ip = Some("C0A800".into());
     cfg.mac = [0x52, 0x54, 0x00, 0xab, 0xcd, 0x01];
     let Some(report) = run_lab(&cfg) else { return };
-    assert_components(&report, Impl::Real, Impl::Ours);
+    assert_components(&report, OUR_TFTPD_UNDER_REAL_XINETD);
     assert_eq!(report.label.as_deref(), Some("hexip"));
     let files = tftp_files(&report.steps);
     assert!(
@@ -147,30 +175,30 @@ fn lab_bios_our_in_tftpd_under_real_xinetd_finds_the_hex_ip_config() {
     );
 }
 
-/// UEFI (OVMF + iPXE) through the real peers: the client's architecture
-/// (option 93 = 7) selects syslinux.efi, which finds the per-MAC config.
+/// UEFI (OVMF + iPXE) through the real peers: the guest's host declaration
+/// gives syslinux.efi, which finds the per-MAC config.
 #[test]
 fn lab_uefi_boots_syslinux_efi_through_the_real_peers() {
-    uefi_per_mac(Impl::Real, Impl::Real);
+    uefi_per_mac(REAL_PEERS);
 }
 
 /// UEFI with our in.tftpd under the real xinetd.
 #[test]
 fn lab_uefi_our_in_tftpd_under_real_xinetd() {
-    uefi_per_mac(Impl::Real, Impl::Ours);
+    uefi_per_mac(OUR_TFTPD_UNDER_REAL_XINETD);
 }
 
-/// UEFI with the lab's default: our xinetd and our in.tftpd.
+/// UEFI with the lab's default: our dhcpd, xinetd and in.tftpd.
 #[test]
-fn lab_default_uefi_boots_through_our_xinetd_and_in_tftpd() {
-    uefi_per_mac(Impl::Ours, Impl::Ours);
+fn lab_default_uefi_boots_through_our_dhcpd_xinetd_and_in_tftpd() {
+    uefi_per_mac(ALL_OURS);
 }
 
-fn uefi_per_mac(xinetd: Impl, tftpd: Impl) {
-    let mut cfg = lab_config(Firmware::Uefi, xinetd, tftpd);
+fn uefi_per_mac(stack: Stack) {
+    let mut cfg = lab_config(Firmware::Uefi, stack);
     cfg.per_mac = true;
     let Some(report) = run_lab(&cfg) else { return };
-    assert_components(&report, xinetd, tftpd);
+    assert_components(&report, stack);
     assert_eq!(report.label.as_deref(), Some("permac"));
     let files = tftp_files(&report.steps);
     assert_eq!(

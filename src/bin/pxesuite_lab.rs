@@ -7,7 +7,7 @@ use std::time::Duration;
 
 const USAGE: &str =
     "usage: pxesuite-lab [--bios|--uefi] [--mac MAC] [--per-mac] [--hex-ip [PREFIX]]
-                    [--dhcpd ours|isc (isc)] [--xinetd ours|real (ours)] [--tftpd ours|hpa (ours)]
+                    [--dhcpd ours|isc (ours)] [--xinetd ours|real (ours)] [--tftpd ours|hpa (ours)]
                     [--etc DIR] [--kernel FILE] [--bin-dir DIR] [--timeout SECS] [--keep]";
 
 fn parse(args: &[String]) -> Result<LabConfig, String> {

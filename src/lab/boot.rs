@@ -63,7 +63,7 @@ impl Default for LabConfig {
             per_mac: false,
             hex_ip: None,
             // Each component defaults to pxesuite's once its replacement has landed.
-            dhcpd: Impl::Real,
+            dhcpd: Impl::Ours,
             xinetd: Impl::Ours,
             tftpd: Impl::Ours,
             etc_dir: manifest.join("etc"),
@@ -295,9 +295,12 @@ fn lay_out(cfg: &LabConfig, dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
 
     let mut dhcpd_conf = fs::read_to_string(etc.join("dhcpd.conf"))?;
     if cfg.firmware == Firmware::Uefi {
-        // UEFI firmware (client architecture 7 or 9, option 93) gets the EFI loader.
+        // The UEFI guest gets the EFI loader through a host declaration (a
+        // per-host boot file, as CentOS-5-era sites wrote them); selection by
+        // client architecture (option 93) needs conditional evaluation in dhcpd.
         dhcpd_conf = format!(
-            "option arch code 93 = unsigned integer 16;\n{dhcpd_conf}\nif option arch = 00:07 or option arch = 00:09 {{\n  filename \"syslinux.efi\";\n}}\n"
+            "{dhcpd_conf}\nhost lab-guest {{\n  hardware ethernet {};\n  filename \"syslinux.efi\";\n}}\n",
+            mac_string(&cfg.mac, ":")
         );
     }
     let dconf = dir.join("dhcpd.conf");
@@ -411,11 +414,22 @@ pub fn run(cfg: &LabConfig) -> io::Result<LabReport> {
         s(&dir.join("xinetd.pid")),
     ];
     let mut xinetd = Daemon::spawn("xinetd", Some(&ns), Some(&sink), &xinetd_bin, &xargs)?;
-    for (d, port) in [(&mut dhcpd, 67u16), (&mut xinetd, 69u16)] {
-        if !wait_udp_port(&ns, port, Duration::from_secs(20)) {
+    // dhcpd is ready once it has announced its sockets (ISC's and ours log the
+    // same lines; ours listens on packet sockets only, so UDP 67 may stay unbound).
+    let dhcpd_ready = sink
+        .wait_for(Duration::from_secs(20), |r| {
+            r.ident == "dhcpd" && r.msg.starts_with("Sending on   Socket/fallback")
+        })
+        .is_some();
+    let xinetd_ready = dhcpd_ready && wait_udp_port(&ns, 69, Duration::from_secs(20));
+    for (d, ready, what) in [
+        (&mut dhcpd, dhcpd_ready, "announce its sockets"),
+        (&mut xinetd, xinetd_ready, "bind UDP 69"),
+    ] {
+        if !ready {
             let status = d.try_status();
             return Err(io::Error::other(format!(
-                "{} did not bind UDP {port}: status {:?}; stderr: {}; syslog: {:?}",
+                "{} did not {what}: status {:?}; stderr: {}; syslog: {:?}",
                 d.name,
                 status,
                 d.stderr().trim(),
