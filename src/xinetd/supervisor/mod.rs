@@ -22,6 +22,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 mod reload;
 mod request;
@@ -56,7 +57,8 @@ impl Listener {
 #[derive(Debug)]
 struct Active {
     key: u64,
-    svc: Service,
+    /// Shared with its running children: a request clones the handle, not the service.
+    svc: Rc<Service>,
     sock: Option<Listener>,
     /// A `wait = yes` server owns the socket: not watched until it exits.
     suspended: bool,
@@ -71,7 +73,7 @@ struct Active {
 #[derive(Debug, Clone)]
 struct Child {
     service_key: u64,
-    svc: Service,
+    svc: Rc<Service>,
     peer: IpAddr,
     started: Instant,
 }
@@ -231,7 +233,7 @@ impl Supervisor {
                 }
                 self.services.push(Active {
                     key,
-                    svc,
+                    svc: Rc::new(svc),
                     sock: Some(sock),
                     suspended: false,
                     cps: Cps::default(),
@@ -394,7 +396,8 @@ impl Supervisor {
 
     /// Refuses with a FAIL line (to the service's log target).
     fn fail(&self, svc: &Service, reason: &str, peer: IpAddr) {
-        if svc.log_on_failure.any() {
+        // Without a log target the line would be dropped: do not format it.
+        if svc.log_type.is_some() && svc.log_on_failure.any() {
             self.logger.record(
                 svc.log_type.as_ref(),
                 &log::fail_line(&svc.id, reason, &peer_text(svc, peer), &svc.log_on_failure),

@@ -35,7 +35,7 @@ impl Supervisor {
                 Some(n) => {
                     self.logger
                         .msg(Level::Debug, &format!("readjusting service {}", a.svc.id));
-                    a.svc = n;
+                    a.svc = Rc::new(n);
                     kept += 1;
                     self.recheck_running(&a);
                     self.services.push(a);

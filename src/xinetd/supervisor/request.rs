@@ -293,13 +293,11 @@ impl Supervisor {
     ) {
         let svc = self.services[idx].svc.clone();
         let key = self.services[idx].key;
-        let ptext = peer_text(&svc, peer.ip());
         let sock_fd = match (&conn, &self.services[idx].sock) {
             (Some(c), _) => c.as_raw_fd(),
             (None, Some(l)) => l.raw(),
             (None, None) => return,
         };
-        let plan = launch::plan(&svc, &self.env, &ptext, sock_fd, spawn::user_groups);
         match spawn::fork() {
             Err(e) => {
                 self.logger
@@ -322,10 +320,15 @@ impl Supervisor {
                 if svc.wait || svc.socket_type == SocketType::Dgram {
                     self.services[idx].suspended = true;
                 }
-                if svc.log_on_success.any() {
+                if svc.log_type.is_some() && svc.log_on_success.any() {
                     self.logger.record(
                         svc.log_type.as_ref(),
-                        &log::start_line(&svc.id, pid, &ptext, &svc.log_on_success),
+                        &log::start_line(
+                            &svc.id,
+                            pid,
+                            &peer_text(&svc, peer.ip()),
+                            &svc.log_on_success,
+                        ),
                     );
                 }
                 drop(conn);
@@ -342,7 +345,7 @@ impl Supervisor {
                 ] {
                     signals::set_default(sig);
                 }
-                let code = self.child(idx, internal, conn, peer, plan);
+                let code = self.child(idx, internal, conn, peer, sock_fd);
                 spawn::exit_now(code);
             }
         }
@@ -355,7 +358,7 @@ impl Supervisor {
         internal: Option<Internal>,
         mut conn: Option<TcpStream>,
         peer: SocketAddr,
-        plan: Option<crate::sys::spawn::Plan>,
+        sock_fd: std::os::fd::RawFd,
     ) -> i32 {
         let svc = &self.services[idx].svc;
         let consume = |conn: &mut Option<TcpStream>| {
@@ -415,7 +418,12 @@ impl Supervisor {
                 }
             };
         }
-        let Some(plan) = plan else { return 1 };
+        // Built here rather than before the fork: the parent goes back to its
+        // sockets sooner, and the child's copy of everything it reads is the same.
+        let ptext = peer_text(svc, peer.ip());
+        let Some(plan) = launch::plan(svc, &self.env, &ptext, sock_fd, spawn::user_groups) else {
+            return 1;
+        };
         if let Err(e) = spawn::apply_credentials(&plan) {
             self.logger.msg(
                 Level::Err,
@@ -442,7 +450,7 @@ impl Supervisor {
                 continue;
             };
             let svc = &c.svc;
-            if log::wants_exit(&svc.log_on_success) {
+            if svc.log_type.is_some() && log::wants_exit(&svc.log_on_success) {
                 let ended = match how {
                     Exit::Status(n) => Ended::Status(n),
                     Exit::Signal(n) => Ended::Signal(n),
