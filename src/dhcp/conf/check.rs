@@ -305,6 +305,50 @@ impl Checker {
         self.stack.len()
     }
 
+    /// ISC refuses some declarations by their keyword alone, before it
+    /// reads the head: when a head does not parse, this decides whether the
+    /// nesting error comes first. Returns true when it reported one.
+    pub fn refuse_keyword(&mut self, map: &SourceMap, word: &str, kw: Span) -> bool {
+        let ctx = self.ctx();
+        if self.in_exec_block() {
+            return false;
+        }
+        let refused = match word {
+            "subnet" => (!matches!(
+                ctx,
+                Ctx::Global | Ctx::Group | Ctx::SharedNetwork | Ctx::Pool
+            ))
+            .then_some((
+                "a subnet cannot be declared here",
+                "subnet declarations not allowed here.",
+            )),
+            "shared-network" => (!matches!(ctx, Ctx::Global | Ctx::Group)).then_some((
+                "a shared-network cannot be declared here",
+                "shared-network parameters not allowed here.",
+            )),
+            "host" => matches!(ctx, Ctx::Host | Ctx::Class | Ctx::Subclass).then_some((
+                "a host cannot be declared here",
+                "host declarations not allowed here.",
+            )),
+            "class" | "subclass" => matches!(ctx, Ctx::Class | Ctx::Subclass).then_some((
+                "a class cannot be declared inside a class",
+                "class declarations not allowed here.",
+            )),
+            "group" => matches!(ctx, Ctx::Class | Ctx::Subclass).then_some((
+                "a group cannot be declared here",
+                "group declarations not allowed here.",
+            )),
+            _ => None,
+        };
+        match refused {
+            Some((msg, isc)) => {
+                self.error(map, "not-allowed-here", kw, msg, isc);
+                true
+            }
+            None => false,
+        }
+    }
+
     // ------------------------------------------------------------ heads
 
     /// A block head. Returns `Resync` when the block is refused outright.
@@ -2026,6 +2070,17 @@ impl Checker {
             "secret" => {
                 let text: String = args.iter().map(|t| t.unquoted()).collect();
                 let at = args.first().map(|t| t.span).unwrap_or(end);
+                if args.is_empty() {
+                    // ISC reads the `;` itself as the first base64 character.
+                    self.error(
+                        map,
+                        "bad-key-secret",
+                        at,
+                        "the key secret is missing",
+                        "invalid base64 character 59.",
+                    );
+                    return Outcome::Next;
+                }
                 match decode_base64(&text) {
                     Ok(bytes) => {
                         if let Some(k) = self.model.keys.get_mut(i) {

@@ -157,8 +157,19 @@ impl Loader {
                     (build_item(pair, id, start), end)
                 }
                 Err(e) => {
+                    let word = lex::token_at(&text, start)
+                        .and_then(|(_, e)| text.get(start..e))
+                        .map(str::to_ascii_lowercase)
+                        .unwrap_or_default();
+                    let kw = Span::new(id, start, start + word.len());
                     if e.at <= start {
                         self.no_statement(id, start, prev_end);
+                    } else if self.checker.refuse_keyword(&self.map, &word, kw) {
+                        // ISC judged the keyword before its broken head.
+                    } else if let Some((at, msg, isc)) = isc_head_error(&text, &word, kw.end) {
+                        let span = Span::new(id, at, at);
+                        self.checker
+                            .error(&self.map, "syntax-error", span, msg, isc);
                     } else {
                         self.syntax_error(id, &text, e.at, &e.expected, prev_end.max(Some(start)));
                     }
@@ -475,6 +486,41 @@ fn last_token_end(text: &str, from: usize, to: usize) -> usize {
 
 /// True when the item starting at `start` nests parentheses or `not`s deeper
 /// than the parser allows (checked before pest recurses into it).
+/// Where ISC places the error of a broken `case` or `else`: at the word
+/// after `case` when no expression starts there, at `else` itself when
+/// neither `{` nor `if` follows.
+fn isc_head_error(
+    text: &str,
+    word: &str,
+    kw_end: usize,
+) -> Option<(usize, &'static str, &'static str)> {
+    let next = lex::skip_blank(text, kw_end);
+    let rest = text.get(next..).unwrap_or("");
+    match word {
+        "case" => {
+            let ok = parser::starts_expr(rest);
+            (!ok).then_some((
+                next.min(text.len()),
+                "expected an expression after 'case'",
+                "expecting data expression.",
+            ))
+        }
+        "else" => {
+            let lower = rest
+                .get(..2)
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            let ok = rest.starts_with('{') || lower == "if";
+            (!ok).then_some((
+                kw_end - word.len(),
+                "expected '{' or 'if' after 'else'",
+                "left brace or if expected.",
+            ))
+        }
+        _ => None,
+    }
+}
+
 fn nesting_too_deep(text: &str, start: usize) -> bool {
     let b = text.as_bytes();
     let mut depth = 0usize;
