@@ -184,7 +184,7 @@ impl Checker {
         Ctx::Global
     }
 
-    fn in_exec_block(&self) -> bool {
+    pub fn in_exec_block(&self) -> bool {
         matches!(
             self.stack.last().map(|f| &f.kind),
             Some(FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. })

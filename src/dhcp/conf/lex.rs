@@ -126,3 +126,37 @@ mod tests {
         assert_eq!(skip_to_semi(t, 0), t.len());
     }
 }
+
+/// The position of the `}` that closes the block enclosing `at` (not past
+/// it), or the end of the text when the block is never closed.
+pub fn skip_to_rbrace(text: &str, at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut pos = skip_blank(text, at);
+    while let Some((kind, end)) = token_at(text, pos) {
+        match kind {
+            TokKind::Open => depth += 1,
+            TokKind::Close if depth == 0 => return pos,
+            TokKind::Close => depth -= 1,
+            _ => {}
+        }
+        pos = skip_blank(text, end);
+    }
+    text.len()
+}
+
+/// The end of the `)` that closes the first `(` at or after `at`, if any.
+pub fn close_paren(text: &str, at: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut pos = skip_blank(text, at);
+    while let Some((kind, end)) = token_at(text, pos) {
+        match text.as_bytes().get(pos) {
+            Some(b'(') => depth += 1,
+            Some(b')') if depth <= 1 => return (depth == 1).then_some(end),
+            Some(b')') => depth -= 1,
+            Some(b';' | b'{' | b'}') if kind != TokKind::Other => return None,
+            _ => {}
+        }
+        pos = skip_blank(text, end);
+    }
+    None
+}

@@ -127,6 +127,9 @@ impl Loader {
         // End of the last token consumed in this file: ISC places
         // "expecting a parameter or declaration" there (line 0 before any).
         let mut prev_end: Option<usize> = None;
+        // Set when a silent give-up reached the end of the file: ISC then
+        // ends without complaining about the open blocks.
+        let mut quiet_eof = false;
         loop {
             if self.checker.fatal {
                 return;
@@ -162,6 +165,19 @@ impl Loader {
                         .map(str::to_ascii_lowercase)
                         .unwrap_or_default();
                     let kw = Span::new(id, start, start + word.len());
+                    if word == "log"
+                        && self.checker.in_exec_block()
+                        && lex::close_paren(&text, kw.end).is_none_or(|c| e.at < c)
+                    {
+                        // ISC gives up on a broken `log (...)` without a
+                        // message and skips the rest of the block.
+                        pos = lex::skip_to_rbrace(&text, e.at.max(start));
+                        if pos >= text.len() {
+                            quiet_eof = true;
+                        }
+                        prev_end = Some(last_token_end(&text, start, pos));
+                        continue;
+                    }
                     if e.at <= start {
                         self.no_statement(id, start, prev_end);
                     } else if self.checker.refuse_keyword(&self.map, &word, kw) {
@@ -251,7 +267,7 @@ impl Loader {
             }
             prev_end = Some(last_token_end(&text, start, pos));
         }
-        if self.checker.unwind_to(base) {
+        if self.checker.unwind_to(base) && !quiet_eof {
             let at = prev_end.unwrap_or(0);
             let span = Span::new(id, at, at);
             self.checker.error(
