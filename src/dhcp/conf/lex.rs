@@ -98,35 +98,6 @@ pub fn skip_to_semi(text: &str, at: usize) -> usize {
     text.len()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn skips_to_after_semicolon() {
-        let t = "a b c; d;";
-        assert_eq!(skip_to_semi(t, 0), 6);
-    }
-
-    #[test]
-    fn skips_a_brace_block() {
-        let t = "subnet x { a; b; } next;";
-        assert_eq!(&t[skip_to_semi(t, 0)..], " next;");
-    }
-
-    #[test]
-    fn stops_before_enclosing_close() {
-        let t = "a b } c;";
-        assert_eq!(&t[skip_to_semi(t, 0)..], "} c;");
-    }
-
-    #[test]
-    fn unterminated_string_runs_to_end() {
-        let t = "a \"b ; c";
-        assert_eq!(skip_to_semi(t, 0), t.len());
-    }
-}
-
 /// The position of the `}` that closes the block enclosing `at` (not past
 /// it), or the end of the text when the block is never closed.
 pub fn skip_to_rbrace(text: &str, at: usize) -> usize {
@@ -159,4 +130,33 @@ pub fn close_paren(text: &str, at: usize) -> Option<usize> {
         pos = skip_blank(text, end);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_to_after_semicolon() {
+        let t = "a b c; d;";
+        assert_eq!(skip_to_semi(t, 0), 6);
+    }
+
+    #[test]
+    fn skips_a_brace_block() {
+        let t = "subnet x { a; b; } next;";
+        assert_eq!(&t[skip_to_semi(t, 0)..], " next;");
+    }
+
+    #[test]
+    fn stops_before_enclosing_close() {
+        let t = "a b } c;";
+        assert_eq!(&t[skip_to_semi(t, 0)..], "} c;");
+    }
+
+    #[test]
+    fn unterminated_string_runs_to_end() {
+        let t = "a \"b ; c";
+        assert_eq!(skip_to_semi(t, 0), t.len());
+    }
 }
