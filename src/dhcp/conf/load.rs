@@ -514,7 +514,8 @@ fn isc_head_error(
     let rest = text.get(next..).unwrap_or("");
     match word {
         "case" => {
-            let ok = parser::starts_expr(rest);
+            // `:` would read as a word, but ISC's lexer makes it a token of its own.
+            let ok = !rest.starts_with(':') && parser::starts_expr(rest);
             (!ok).then_some((
                 next.min(text.len()),
                 "expected an expression after 'case'",
