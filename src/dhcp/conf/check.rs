@@ -1882,6 +1882,11 @@ impl Checker {
                 self.type_error(map, TypeError::semicolon(at));
                 return Outcome::Resync(name.span.start);
             }
+            if map.text(end.file).as_bytes().get(end.start) == Some(&b'{') {
+                // A word then a block: ISC wants the `;` at the brace.
+                self.type_error(map, TypeError::semicolon(end));
+                return Outcome::Resync(end.start);
+            }
             if ctx != Ctx::Global {
                 self.misplaced(
                     map,
