@@ -2207,9 +2207,12 @@ impl Checker {
         let mut c = Cursor::new(args, end);
         let is_peer = lname == "peer";
         let key = if is_peer {
-            c.next()
-                .map(|t| format!("peer {}", t.lower()))
-                .unwrap_or_default()
+            // ISC takes `peer` as a prefix it may read more than once.
+            let mut word = c.next().map(|t| t.lower());
+            while word.as_deref() == Some("peer") {
+                word = c.next().map(|t| t.lower());
+            }
+            word.map(|w| format!("peer {w}")).unwrap_or_default()
         } else {
             lname.to_string()
         };
