@@ -115,23 +115,6 @@ pub fn skip_to_rbrace(text: &str, at: usize) -> usize {
     text.len()
 }
 
-/// The end of the `)` that closes the first `(` at or after `at`, if any.
-pub fn close_paren(text: &str, at: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut pos = skip_blank(text, at);
-    while let Some((kind, end)) = token_at(text, pos) {
-        match text.as_bytes().get(pos) {
-            Some(b'(') => depth += 1,
-            Some(b')') if depth <= 1 => return (depth == 1).then_some(end),
-            Some(b')') => depth -= 1,
-            Some(b';' | b'{' | b'}') if kind != TokKind::Other => return None,
-            _ => {}
-        }
-        pos = skip_blank(text, end);
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

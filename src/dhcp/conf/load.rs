@@ -167,7 +167,7 @@ impl Loader {
                     let kw = Span::new(id, start, start + word.len());
                     if word == "log"
                         && self.checker.in_exec_block()
-                        && lex::close_paren(&text, kw.end).is_none_or(|c| e.at < c)
+                        && log_expression_missing(&text, kw.end)
                     {
                         // ISC gives up on a broken `log (...)` without a
                         // message and skips the rest of the block.
@@ -502,6 +502,31 @@ fn last_token_end(text: &str, from: usize, to: usize) -> usize {
 
 /// True when the item starting at `start` nests parentheses or `not`s deeper
 /// than the parser allows (checked before pest recurses into it).
+/// True when `log (` [priority `,`] is followed by no data expression: ISC
+/// then gives up without a message (a missing `(`, `,` or `)` it names).
+fn log_expression_missing(text: &str, kw_end: usize) -> bool {
+    let open = lex::skip_blank(text, kw_end);
+    if text.as_bytes().get(open) != Some(&b'(') {
+        return false;
+    }
+    let mut at = lex::skip_blank(text, open + 1);
+    let rest = text.get(at..).unwrap_or("");
+    let word_len = rest
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+        .count();
+    let word = rest.get(..word_len).unwrap_or("").to_ascii_lowercase();
+    if matches!(word.as_str(), "fatal" | "error" | "debug" | "info") {
+        let comma = lex::skip_blank(text, at + word_len);
+        if text.as_bytes().get(comma) != Some(&b',') {
+            return false;
+        }
+        at = lex::skip_blank(text, comma + 1);
+    }
+    let rest = text.get(at..).unwrap_or("");
+    rest.is_empty() || rest.starts_with(':') || !parser::starts_expr(rest)
+}
+
 /// Where ISC places the error of a broken `case` or `else`: at the word
 /// after `case` when no expression starts there, at `else` itself when
 /// neither `{` nor `if` follows.
