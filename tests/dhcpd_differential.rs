@@ -401,7 +401,7 @@ fn differential_mutations_agree_with_isc() {
     let floor: f64 = std::env::var("PXESUITE_DIFF_FLOOR")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(98.5);
+        .unwrap_or(99.5);
     assert!(
         rate >= floor,
         "agreement {rate:.2} % < {floor} % ({agreed}/{n}); see {}",

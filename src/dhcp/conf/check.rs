@@ -184,7 +184,7 @@ impl Checker {
         Ctx::Global
     }
 
-    fn in_exec_block(&self) -> bool {
+    pub fn in_exec_block(&self) -> bool {
         matches!(
             self.stack.last().map(|f| &f.kind),
             Some(FrameKind::IfBranch { .. } | FrameKind::Switch { .. } | FrameKind::On { .. })
@@ -303,6 +303,50 @@ impl Checker {
     /// How many blocks are open.
     pub fn depth(&self) -> usize {
         self.stack.len()
+    }
+
+    /// ISC refuses some declarations by their keyword alone, before it
+    /// reads the head: when a head does not parse, this decides whether the
+    /// nesting error comes first. Returns true when it reported one.
+    pub fn refuse_keyword(&mut self, map: &SourceMap, word: &str, kw: Span) -> bool {
+        let ctx = self.ctx();
+        if self.in_exec_block() {
+            return false;
+        }
+        let refused = match word {
+            "subnet" => (!matches!(
+                ctx,
+                Ctx::Global | Ctx::Group | Ctx::SharedNetwork | Ctx::Pool
+            ))
+            .then_some((
+                "a subnet cannot be declared here",
+                "subnet declarations not allowed here.",
+            )),
+            "shared-network" => (!matches!(ctx, Ctx::Global | Ctx::Group)).then_some((
+                "a shared-network cannot be declared here",
+                "shared-network parameters not allowed here.",
+            )),
+            "host" => matches!(ctx, Ctx::Host | Ctx::Class | Ctx::Subclass).then_some((
+                "a host cannot be declared here",
+                "host declarations not allowed here.",
+            )),
+            "class" | "subclass" => matches!(ctx, Ctx::Class | Ctx::Subclass).then_some((
+                "a class cannot be declared inside a class",
+                "class declarations not allowed here.",
+            )),
+            "group" => matches!(ctx, Ctx::Class | Ctx::Subclass).then_some((
+                "a group cannot be declared here",
+                "group declarations not allowed here.",
+            )),
+            _ => None,
+        };
+        match refused {
+            Some((msg, isc)) => {
+                self.error(map, "not-allowed-here", kw, msg, isc);
+                true
+            }
+            None => false,
+        }
     }
 
     // ------------------------------------------------------------ heads
@@ -1838,6 +1882,11 @@ impl Checker {
                 self.type_error(map, TypeError::semicolon(at));
                 return Outcome::Resync(name.span.start);
             }
+            if map.text(end.file).as_bytes().get(end.start) == Some(&b'{') {
+                // A word then a block: ISC wants the `;` at the brace.
+                self.type_error(map, TypeError::semicolon(end));
+                return Outcome::Resync(end.start);
+            }
             if ctx != Ctx::Global {
                 self.misplaced(
                     map,
@@ -2026,6 +2075,17 @@ impl Checker {
             "secret" => {
                 let text: String = args.iter().map(|t| t.unquoted()).collect();
                 let at = args.first().map(|t| t.span).unwrap_or(end);
+                if args.is_empty() {
+                    // ISC reads the `;` itself as the first base64 character.
+                    self.error(
+                        map,
+                        "bad-key-secret",
+                        at,
+                        "the key secret is missing",
+                        "invalid base64 character 59.",
+                    );
+                    return Outcome::Next;
+                }
                 match decode_base64(&text) {
                     Ok(bytes) => {
                         if let Some(k) = self.model.keys.get_mut(i) {
@@ -2147,9 +2207,12 @@ impl Checker {
         let mut c = Cursor::new(args, end);
         let is_peer = lname == "peer";
         let key = if is_peer {
-            c.next()
-                .map(|t| format!("peer {}", t.lower()))
-                .unwrap_or_default()
+            // ISC takes `peer` as a prefix it may read more than once.
+            let mut word = c.next().map(|t| t.lower());
+            while word.as_deref() == Some("peer") {
+                word = c.next().map(|t| t.lower());
+            }
+            word.map(|w| format!("peer {w}")).unwrap_or_default()
         } else {
             lname.to_string()
         };
@@ -2603,6 +2666,9 @@ fn is_isc_keyword(w: &str) -> bool {
         "width",
         "length",
         "hash",
+        "space",
+        "limit",
+        "dynamic",
         "size",
         "algorithm",
         "secret",

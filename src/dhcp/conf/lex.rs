@@ -98,6 +98,23 @@ pub fn skip_to_semi(text: &str, at: usize) -> usize {
     text.len()
 }
 
+/// The position of the `}` that closes the block enclosing `at` (not past
+/// it), or the end of the text when the block is never closed.
+pub fn skip_to_rbrace(text: &str, at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut pos = skip_blank(text, at);
+    while let Some((kind, end)) = token_at(text, pos) {
+        match kind {
+            TokKind::Open => depth += 1,
+            TokKind::Close if depth == 0 => return pos,
+            TokKind::Close => depth -= 1,
+            _ => {}
+        }
+        pos = skip_blank(text, end);
+    }
+    text.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

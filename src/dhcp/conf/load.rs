@@ -127,6 +127,9 @@ impl Loader {
         // End of the last token consumed in this file: ISC places
         // "expecting a parameter or declaration" there (line 0 before any).
         let mut prev_end: Option<usize> = None;
+        // Set when a silent give-up reached the end of the file: ISC then
+        // ends without complaining about the open blocks.
+        let mut quiet_eof = false;
         loop {
             if self.checker.fatal {
                 return;
@@ -157,8 +160,32 @@ impl Loader {
                     (build_item(pair, id, start), end)
                 }
                 Err(e) => {
+                    let word = lex::token_at(&text, start)
+                        .and_then(|(_, e)| text.get(start..e))
+                        .map(str::to_ascii_lowercase)
+                        .unwrap_or_default();
+                    let kw = Span::new(id, start, start + word.len());
+                    if word == "log"
+                        && self.checker.in_exec_block()
+                        && log_expression_missing(&text, kw.end)
+                    {
+                        // ISC gives up on a broken `log (...)` without a
+                        // message and skips the rest of the block.
+                        pos = lex::skip_to_rbrace(&text, e.at.max(start));
+                        if pos >= text.len() {
+                            quiet_eof = true;
+                        }
+                        prev_end = Some(last_token_end(&text, start, pos));
+                        continue;
+                    }
                     if e.at <= start {
                         self.no_statement(id, start, prev_end);
+                    } else if self.checker.refuse_keyword(&self.map, &word, kw) {
+                        // ISC judged the keyword before its broken head.
+                    } else if let Some((at, msg, isc)) = isc_head_error(&text, &word, kw.end) {
+                        let span = Span::new(id, at, at);
+                        self.checker
+                            .error(&self.map, "syntax-error", span, msg, isc);
                     } else {
                         self.syntax_error(id, &text, e.at, &e.expected, prev_end.max(Some(start)));
                     }
@@ -240,7 +267,7 @@ impl Loader {
             }
             prev_end = Some(last_token_end(&text, start, pos));
         }
-        if self.checker.unwind_to(base) {
+        if self.checker.unwind_to(base) && !quiet_eof {
             let at = prev_end.unwrap_or(0);
             let span = Span::new(id, at, at);
             self.checker.error(
@@ -475,6 +502,67 @@ fn last_token_end(text: &str, from: usize, to: usize) -> usize {
 
 /// True when the item starting at `start` nests parentheses or `not`s deeper
 /// than the parser allows (checked before pest recurses into it).
+/// True when `log (` [priority `,`] is followed by no data expression: ISC
+/// then gives up without a message (a missing `(`, `,` or `)` it names).
+fn log_expression_missing(text: &str, kw_end: usize) -> bool {
+    let open = lex::skip_blank(text, kw_end);
+    if text.as_bytes().get(open) != Some(&b'(') {
+        return false;
+    }
+    let mut at = lex::skip_blank(text, open + 1);
+    let rest = text.get(at..).unwrap_or("");
+    let word_len = rest
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+        .count();
+    let word = rest.get(..word_len).unwrap_or("").to_ascii_lowercase();
+    if matches!(word.as_str(), "fatal" | "error" | "debug" | "info") {
+        let comma = lex::skip_blank(text, at + word_len);
+        if text.as_bytes().get(comma) != Some(&b',') {
+            return false;
+        }
+        at = lex::skip_blank(text, comma + 1);
+    }
+    let rest = text.get(at..).unwrap_or("");
+    rest.is_empty() || rest.starts_with(':') || !parser::starts_expr(rest)
+}
+
+/// Where ISC places the error of a broken `case` or `else`: at the word
+/// after `case` when no expression starts there, at `else` itself when
+/// neither `{` nor `if` follows.
+fn isc_head_error(
+    text: &str,
+    word: &str,
+    kw_end: usize,
+) -> Option<(usize, &'static str, &'static str)> {
+    let next = lex::skip_blank(text, kw_end);
+    let rest = text.get(next..).unwrap_or("");
+    match word {
+        "case" => {
+            // `:` would read as a word, but ISC's lexer makes it a token of its own.
+            let ok = !rest.starts_with(':') && parser::starts_expr(rest);
+            (!ok).then_some((
+                next.min(text.len()),
+                "expected an expression after 'case'",
+                "expecting data expression.",
+            ))
+        }
+        "else" => {
+            let lower = rest
+                .get(..2)
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            let ok = rest.starts_with('{') || lower == "if";
+            (!ok).then_some((
+                kw_end - word.len(),
+                "expected '{' or 'if' after 'else'",
+                "left brace or if expected.",
+            ))
+        }
+        _ => None,
+    }
+}
+
 fn nesting_too_deep(text: &str, start: usize) -> bool {
     let b = text.as_bytes();
     let mut depth = 0usize;

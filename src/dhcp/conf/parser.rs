@@ -122,6 +122,11 @@ pub fn parse_item(text: &str, offset: usize) -> Result<pest::iterators::Pair<'_,
     }
 }
 
+/// True when an expression starts at the beginning of `rest`.
+pub fn starts_expr(rest: &str) -> bool {
+    DhcpdParser::parse(Rule::expr, rest).is_ok()
+}
+
 /// Parses a whole text as a token stream; used to test that the grammar
 /// never panics on arbitrary input.
 pub fn parse_tokens(text: &str) -> bool {
