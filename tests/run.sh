@@ -25,7 +25,8 @@ done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) faile
 skipped=$(wc -l < "$PXESUITE_SKIP_LOG")
 passed=$((passed - skipped))
 skipped=$((skipped + ignored))
-if [ "$skipped" -gt 0 ]; then echo "skipped:"; sed 's/^/  /' "$PXESUITE_SKIP_LOG"; fi
+if [ -s "$PXESUITE_SKIP_LOG" ]; then echo "skipped:"; sed 's/^/  /' "$PXESUITE_SKIP_LOG"; fi
+if [ "$ignored" -gt 0 ]; then echo "ignored (benchmarks run by tests/bench): $ignored"; fi
 
 # Man pages must be clean under mandoc's lint at warning level.
 shopt -s nullglob
