@@ -994,20 +994,14 @@ impl Checker {
                     return Outcome::Resync(stmt.span.start);
                 }
                 let mut c = Cursor::new(args, end_span);
-                let mut addrs = Vec::new();
-                loop {
-                    match values::ip_or_host(&mut c) {
-                        Ok(v) => addrs.push(v),
-                        Err(e) => {
-                            let at = e.span.start;
-                            self.type_error(map, e);
-                            return Outcome::Resync(at);
-                        }
+                let addrs = match values::comma_list(&mut c, |c| values::ip_or_host(c).map(Some)) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let at = e.span.start;
+                        self.type_error(map, e);
+                        return Outcome::Resync(at);
                     }
-                    if !c.eat(",") {
-                        break;
-                    }
-                }
+                };
                 if let Err(e) = c.finish() {
                     let at = e.span.start;
                     self.type_error(map, e);
@@ -2124,20 +2118,14 @@ impl Checker {
         let mut c = Cursor::new(args, end);
         match lname {
             "primary" | "secondary" => {
-                let mut list = Vec::new();
-                loop {
-                    match values::ip_or_host(&mut c) {
-                        Ok(v) => list.push(v),
-                        Err(e) => {
-                            let at = e.span.start;
-                            self.type_error(map, e);
-                            return Outcome::Resync(at);
-                        }
+                let list = match values::comma_list(&mut c, |c| values::ip_or_host(c).map(Some)) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let at = e.span.start;
+                        self.type_error(map, e);
+                        return Outcome::Resync(at);
                     }
-                    if !c.eat(",") {
-                        break;
-                    }
-                }
+                };
                 if let Some(z) = self.model.zones.get_mut(i) {
                     if lname == "primary" {
                         z.primary.extend(list)
@@ -2147,21 +2135,20 @@ impl Checker {
                 }
             }
             "primary6" | "secondary6" => {
-                let mut list = Vec::new();
-                loop {
-                    match values::parse_atom(&Atom::Ip6, &mut c) {
-                        Ok(Value::Ip6(a)) => list.push(a),
-                        Ok(_) => {}
-                        Err(e) => {
-                            let at = e.span.start;
-                            self.type_error(map, e);
-                            return Outcome::Resync(at);
-                        }
+                let ip6 = |c: &mut Cursor<'_>| {
+                    values::parse_atom(&Atom::Ip6, c).map(|v| match v {
+                        Value::Ip6(a) => Some(a),
+                        _ => None,
+                    })
+                };
+                let list = match values::comma_list(&mut c, ip6) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let at = e.span.start;
+                        self.type_error(map, e);
+                        return Outcome::Resync(at);
                     }
-                    if !c.eat(",") {
-                        break;
-                    }
-                }
+                };
                 if let Some(z) = self.model.zones.get_mut(i) {
                     if lname == "primary6" {
                         z.primary6.extend(list)

@@ -403,6 +403,23 @@ fn data(c: &mut Cursor<'_>) -> Result<Vec<u8>, TypeError> {
 }
 
 /// An address or a host name (`next-server`, `fixed-address`, ip-address options).
+/// Parses `item [, item]...`, stopping at the first error; `parse` may skip an
+/// item by returning `None`.
+pub fn comma_list<T>(
+    c: &mut Cursor<'_>,
+    mut parse: impl FnMut(&mut Cursor<'_>) -> Result<Option<T>, TypeError>,
+) -> Result<Vec<T>, TypeError> {
+    let mut list = Vec::new();
+    loop {
+        if let Some(v) = parse(c)? {
+            list.push(v);
+        }
+        if !c.eat(",") {
+            return Ok(list);
+        }
+    }
+}
+
 pub fn ip_or_host(c: &mut Cursor<'_>) -> Result<Value, TypeError> {
     let here = c.here();
     let Some(t) = c.next() else {
